@@ -1,0 +1,337 @@
+//! Dists, mirrors and builds for the console. The role checks are those of the REST handlers
+//! (`server/src/routes/api_v1/registry.rs`): reading is open to every role, dist and mirror
+//! writes to admins, registering, publishing and withdrawing to release managers. Every write
+//! refreshes the in-memory catalog, which is all the device update check reads.
+
+use crate::error::AppError;
+use crate::model::dist::{
+    BoardFiles, BuildDetail, BuildView, DistView, MirrorView, NewBuild, NewBuildFile,
+};
+use crate::model::version::VersionScheme;
+#[cfg(feature = "ssr")]
+use crate::model::Role;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(feature = "ssr")]
+const READERS: &[Role] = Role::READERS;
+#[cfg(feature = "ssr")]
+const REGISTRARS: &[Role] = &[Role::ReleaseManager];
+
+#[server(prefix = "/rpc", endpoint = "dists/list")]
+pub async fn list_dists() -> Result<Vec<DistView>, AppError> {
+    use crate::backend::{dists, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        dists::list(&state.db).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "dists/get")]
+pub async fn get_dist(name: String) -> Result<DistView, AppError> {
+    use crate::backend::{dists, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        dists::find(&state.db, &name).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "dists/create")]
+pub async fn create_dist(
+    name: String,
+    version_scheme: VersionScheme,
+    stable_channel: String,
+    stable_branch: String,
+    #[server(default)] legacy_version_file: Option<String>,
+) -> Result<DistView, AppError> {
+    use crate::backend::{dists, server_fn as sf};
+    use crate::model::dist::NewDist;
+    sf::respond(async {
+        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let new = NewDist {
+            name: name.trim().to_string(),
+            version_scheme,
+            stable_channel: stable_channel.trim().to_string(),
+            stable_branch: stable_branch.trim().to_string(),
+            legacy_version_file: legacy_version_file
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty()),
+        };
+        let dist = dists::create(&state.db, &caller.actor(), &new).await?;
+        state.catalog.changed(&state.db).await?;
+        Ok(dist)
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "mirrors/list")]
+pub async fn list_mirrors(dist: String) -> Result<Vec<MirrorView>, AppError> {
+    use crate::backend::{dists, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        dists::mirrors(&state.db, &dist).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "mirrors/add")]
+pub async fn add_mirror(
+    dist: String,
+    url_template: String,
+    weight: u32,
+) -> Result<MirrorView, AppError> {
+    use crate::backend::{dists, server_fn as sf};
+    use crate::model::dist::NewMirror;
+    sf::respond(async {
+        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let new = NewMirror {
+            url_template: url_template.trim().to_string(),
+            weight,
+        };
+        let mirror = dists::add_mirror(&state.db, &caller.actor(), &dist, &new).await?;
+        state.catalog.changed(&state.db).await?;
+        Ok(mirror)
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "mirrors/remove")]
+pub async fn remove_mirror(dist: String, id: i64) -> Result<(), AppError> {
+    use crate::backend::{dists, server_fn as sf};
+    sf::respond(async {
+        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        dists::remove_mirror(&state.db, &caller.actor(), &dist, id).await?;
+        state.catalog.changed(&state.db).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "builds/list")]
+pub async fn list_builds(
+    dist: String,
+    #[server(default)] branch: Option<String>,
+    #[server(default)] board: Option<String>,
+) -> Result<Vec<BuildView>, AppError> {
+    use crate::backend::{builds, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        builds::list(&state.db, &dist, branch.as_deref(), board.as_deref()).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "builds/detail")]
+pub async fn get_build(id: i64) -> Result<BuildDetail, AppError> {
+    use crate::backend::{builds, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        builds::detail(&state.db, id).await
+    })
+    .await
+}
+
+/// A build registered by hand in the console: one board and up to two files, as flat form
+/// fields (CI registers richer builds through `POST /api/v1/builds`). Every field is text so
+/// that a bad number is reported against its field rather than failing the whole call.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandBuild {
+    pub branch: String,
+    pub version: String,
+    pub base_url: String,
+    pub board: String,
+    pub file1_name: String,
+    pub file1_size: String,
+    pub file1_sha256: String,
+    #[serde(default)]
+    pub file2_name: String,
+    #[serde(default)]
+    pub file2_size: String,
+    #[serde(default)]
+    pub file2_sha256: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl HandBuild {
+    /// The registration CI would have sent. A second file row left entirely empty is skipped.
+    pub fn into_new_build(self, dist: &str) -> Result<NewBuild, AppError> {
+        let mut files = vec![file(
+            "file1",
+            &self.file1_name,
+            &self.file1_size,
+            &self.file1_sha256,
+        )?];
+        let second = [&self.file2_name, &self.file2_size, &self.file2_sha256];
+        if second.iter().any(|v| !v.trim().is_empty()) {
+            files.push(file(
+                "file2",
+                &self.file2_name,
+                &self.file2_size,
+                &self.file2_sha256,
+            )?);
+        }
+        let mut boards = BTreeMap::new();
+        boards.insert(self.board.trim().to_string(), BoardFiles { files });
+        Ok(NewBuild {
+            dist: dist.trim().to_string(),
+            branch: self.branch.trim().to_string(),
+            version: self.version.trim().to_string(),
+            base_url: self.base_url.trim().to_string(),
+            boards,
+            notes: self.notes.trim().to_string(),
+        })
+    }
+}
+
+fn file(row: &str, name: &str, size: &str, sha256: &str) -> Result<NewBuildFile, AppError> {
+    let size = size
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::validation(format!("{row}_size"), "must be a size in bytes"))?;
+    Ok(NewBuildFile {
+        name: name.trim().to_string(),
+        size,
+        sha256: sha256.trim().to_ascii_lowercase(),
+    })
+}
+
+/// Registers a build typed in by a release manager. Registering the same build twice answers
+/// the existing one, as the API does.
+#[server(prefix = "/rpc", endpoint = "builds/register")]
+pub async fn register_build(
+    dist: String,
+    #[server(flatten)] form: HandBuild,
+) -> Result<BuildView, AppError> {
+    use crate::backend::builds::{self, Registered};
+    use crate::backend::server_fn as sf;
+    sf::respond(async {
+        let (state, caller) = sf::require(REGISTRARS).await?;
+        let new = form.into_new_build(&dist)?;
+        match builds::register(&state.db, &caller.actor(), &new).await? {
+            Registered::Created(build) => {
+                state.catalog.changed(&state.db).await?;
+                Ok(build)
+            }
+            Registered::Existing(build) => Ok(build),
+        }
+    })
+    .await
+}
+
+/// Publishes a build to its dist's stable channel. Only builds of the stable branch can be:
+/// the backend looks the build up by version on that branch, so the branch is checked here
+/// to be sure the build on the page is the one published.
+#[server(prefix = "/rpc", endpoint = "builds/publish")]
+pub async fn publish_build(id: i64) -> Result<BuildView, AppError> {
+    use crate::backend::{builds, dists, server_fn as sf};
+    sf::respond(async {
+        let (state, caller) = sf::require(REGISTRARS).await?;
+        let build = builds::view(&state.db, id).await?;
+        let dist = dists::find(&state.db, &build.dist).await?;
+        if build.branch != dist.stable_branch {
+            return Err(AppError::validation(
+                "id",
+                format!(
+                    "only builds of branch '{}' can be published to '{}'",
+                    dist.stable_branch, dist.stable_channel
+                ),
+            ));
+        }
+        let published = builds::publish(
+            &state.db,
+            &caller.actor(),
+            &dist.name,
+            &dist.stable_channel,
+            &build.version,
+        )
+        .await?;
+        state.catalog.changed(&state.db).await?;
+        Ok(published)
+    })
+    .await
+}
+
+/// Stops offering a build anywhere. The console asks for a reason; it goes to the audit log.
+#[server(prefix = "/rpc", endpoint = "builds/withdraw")]
+pub async fn withdraw_build(id: i64, reason: String) -> Result<BuildView, AppError> {
+    use crate::backend::{builds, server_fn as sf};
+    sf::respond(async {
+        let (state, caller) = sf::require(REGISTRARS).await?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::validation(
+                "reason",
+                "say why the build is withdrawn",
+            ));
+        }
+        if reason.len() > 1000 {
+            return Err(AppError::validation(
+                "reason",
+                "must be at most 1000 characters",
+            ));
+        }
+        let build = builds::withdraw(&state.db, &caller.actor(), id, reason).await?;
+        state.catalog.changed(&state.db).await?;
+        Ok(build)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> HandBuild {
+        HandBuild {
+            branch: "master".into(),
+            version: "master-2017-08-26-891011".into(),
+            base_url: "https://example.com".into(),
+            board: "rpi3".into(),
+            file1_name: "root.tar.gz".into(),
+            file1_size: "1024".into(),
+            file1_sha256: "A".repeat(64),
+            ..HandBuild::default()
+        }
+    }
+
+    #[test]
+    fn one_file_row_makes_a_valid_build() {
+        let build = form().into_new_build("recalbox").unwrap();
+        assert_eq!(build.check(), Ok(()));
+        let files = &build.boards["rpi3"].files;
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].sha256, "a".repeat(64));
+    }
+
+    #[test]
+    fn a_started_second_row_is_used_and_checked() {
+        let mut f = form();
+        f.file2_name = "boot.tar.gz".into();
+        let err = f.clone().into_new_build("recalbox").unwrap_err();
+        assert_eq!(
+            err,
+            AppError::validation("file2_size", "must be a size in bytes")
+        );
+        f.file2_size = "10".into();
+        f.file2_sha256 = "b".repeat(64);
+        assert_eq!(
+            f.into_new_build("recalbox").unwrap().boards["rpi3"]
+                .files
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_bad_size_names_its_field() {
+        let mut f = form();
+        f.file1_size = "big".into();
+        assert_eq!(
+            f.into_new_build("recalbox").unwrap_err(),
+            AppError::validation("file1_size", "must be a size in bytes")
+        );
+    }
+}

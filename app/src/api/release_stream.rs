@@ -1,0 +1,185 @@
+//! The release stream for the console and the public status pages. The role checks are those
+//! of the REST handlers (`server/src/routes/api_v1/release_stream.rs`): public dists are open to
+//! everyone, private ones to signed-in roles; recording needs a release manager (or admin).
+
+use crate::error::AppError;
+use crate::model::release_stream::{ReleaseEvent, StatusPageData, StreamDist};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the console page of a dist's releases shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseConsoleData {
+    pub status: StatusPageData,
+    /// The newest events first: who did what, and why.
+    pub recent: Vec<ReleaseEvent>,
+}
+
+#[server(prefix = "/rpc", endpoint = "status/dists")]
+pub async fn public_dists() -> Result<Vec<StreamDist>, AppError> {
+    use crate::backend::{release_stream, server_fn as sf};
+    sf::respond(async {
+        let state = sf::state()?;
+        release_stream::list_dists(&state.db, true).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "status/dist")]
+pub async fn status_of(dist: String) -> Result<StatusPageData, AppError> {
+    use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
+    sf::respond(async {
+        let state = sf::state()?;
+        let caller = sf::caller(&state).await.ok().flatten();
+        let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
+        release_views::status_page(&state.db, &dist, now_millis()).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "releases/console")]
+pub async fn release_console(dist: String) -> Result<ReleaseConsoleData, AppError> {
+    use crate::backend::release_stream::{self, READERS};
+    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
+    sf::respond(async {
+        let (state, caller) = sf::require(READERS).await?;
+        let found = release_stream::readable_dist(&state.db, Some(&caller), &dist).await?;
+        Ok(ReleaseConsoleData {
+            status: release_views::status_page(&state.db, &found, now_millis()).await?,
+            recent: release_stream::recent_events(&state.db, &dist, 50).await?,
+        })
+    })
+    .await
+}
+
+/// Records an event from the console form. `action` is `entered` or `left`; `at` is an
+/// optional RFC 3339 time (empty: now).
+#[server(prefix = "/rpc", endpoint = "releases/record")]
+pub async fn record_release_event(
+    dist: String,
+    release: String,
+    state: String,
+    action: String,
+    #[server(default)] note: String,
+    #[server(default)] at: String,
+) -> Result<ReleaseEvent, AppError> {
+    use crate::backend::release_stream::{self, WRITERS};
+    use crate::backend::server_fn as sf;
+    use crate::model::release_stream::{parse_time, Action, NewReleaseEvent};
+    sf::respond(async {
+        let (app, caller) = sf::require(WRITERS).await?;
+        let action = Action::parse(&action)
+            .ok_or_else(|| AppError::validation("action", "must be entered or left"))?;
+        let at = Some(at.trim())
+            .filter(|t| !t.is_empty())
+            .map(|t| parse_time(t).map_err(|m| AppError::validation("at", m)))
+            .transpose()?;
+        let new = NewReleaseEvent {
+            dist: dist.trim().to_string(),
+            release: release.trim().to_string(),
+            state: state.trim().to_string(),
+            action,
+            at,
+            note: note.trim().to_string(),
+        };
+        let event = release_stream::record(&app.db, &caller.actor(), &new).await?;
+        app.outbox.wake();
+        Ok(event)
+    })
+    .await
+}
+
+/// The public face of a dist (admins): `public` is a checkbox (`on` when ticked).
+#[server(prefix = "/rpc", endpoint = "releases/settings")]
+pub async fn set_release_settings(
+    dist: String,
+    #[server(default)] public: Option<String>,
+    stable_state: String,
+    branched_state: String,
+) -> Result<StreamDist, AppError> {
+    use crate::backend::{release_stream, server_fn as sf};
+    use crate::model::release_stream::StreamDistSettings;
+    use crate::model::Role;
+    sf::respond(async {
+        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let settings = StreamDistSettings {
+            public: public.is_some_and(|p| !p.is_empty() && p != "false"),
+            stable_state: stable_state.trim().to_string(),
+            branched_state: branched_state.trim().to_string(),
+        };
+        release_stream::set_settings(&state.db, &caller.actor(), &dist, &settings).await
+    })
+    .await
+}
+
+/// The rules of a dist and the webhooks a rule may point at (admins).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesData {
+    pub rules: Vec<crate::model::release_stream::ReleaseRule>,
+    /// `(id, url)` of every webhook.
+    pub webhooks: Vec<(i64, String)>,
+}
+
+/// The rules of a dist for an admin; `None` for anyone else (the page then shows no rules
+/// section), so loading it never fails the page of a non-admin.
+#[server(prefix = "/rpc", endpoint = "rules/list")]
+pub async fn list_rules(dist: String) -> Result<Option<RulesData>, AppError> {
+    use crate::backend::{release_rules, server_fn as sf, webhooks};
+    use crate::model::Role;
+    sf::respond(async {
+        let state = sf::state()?;
+        let caller = sf::caller(&state).await?;
+        if caller.map(|c| c.role) != Some(Role::Admin) {
+            return Ok(None);
+        }
+        Ok(Some(RulesData {
+            rules: release_rules::list(&state.db, Some(&dist))
+                .await?
+                .into_iter()
+                .filter(|r| r.active)
+                .collect(),
+            webhooks: webhooks::list(&state.db)
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w.url))
+                .collect(),
+        }))
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "rules/create")]
+pub async fn create_rule(
+    dist: String,
+    state: String,
+    on: String,
+    webhook_id: i64,
+) -> Result<crate::model::release_stream::ReleaseRule, AppError> {
+    use crate::backend::{release_rules, server_fn as sf};
+    use crate::model::release_stream::{Action, NewReleaseRule, RuleAction};
+    use crate::model::Role;
+    sf::respond(async {
+        let (app, caller) = sf::require(&[Role::Admin]).await?;
+        let on = Action::parse(&on)
+            .ok_or_else(|| AppError::validation("on", "must be entered or left"))?;
+        let new = NewReleaseRule {
+            dist,
+            state: state.trim().to_string(),
+            on,
+            action: RuleAction::Webhook { webhook_id },
+        };
+        release_rules::create(&app.db, &caller.actor(), &new).await
+    })
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "rules/remove")]
+pub async fn remove_rule(id: i64) -> Result<(), AppError> {
+    use crate::backend::{release_rules, server_fn as sf};
+    use crate::model::Role;
+    sf::respond(async {
+        let (app, caller) = sf::require(&[Role::Admin]).await?;
+        release_rules::remove(&app.db, &caller.actor(), id).await
+    })
+    .await
+}

@@ -1,0 +1,171 @@
+//! The database: SQLite by default, PostgreSQL when the URL says so. Queries go through one
+//! `AnyPool` with `$n` placeholders, which both engines accept, so each query is written once.
+
+use crate::error::AppError;
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{AnyPool, PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl)
+        }
+    }
+}
+
+/// The engine-specific pool, kept for what needs the concrete type: migrations and the
+/// session store.
+#[derive(Clone, Debug)]
+pub enum NativePool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub native: NativePool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot create the folder for the SQLite file {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Connects and brings the schema up to date; fails fast when either cannot be done.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let native = match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(DbError::Connect)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10));
+                if let Some(folder) = options.get_filename().parent() {
+                    if !folder.as_os_str().is_empty() {
+                        std::fs::create_dir_all(folder).map_err(|source| DbError::Folder {
+                            path: options.get_filename().display().to_string(),
+                            source,
+                        })?;
+                    }
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .map_err(DbError::Connect)?;
+                SQLITE_MIGRATIONS
+                    .run(&pool)
+                    .await
+                    .map_err(DbError::Migrate)?;
+                NativePool::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(DbError::Connect)?;
+                POSTGRES_MIGRATIONS
+                    .run(&pool)
+                    .await
+                    .map_err(DbError::Migrate)?;
+                NativePool::Postgres(pool)
+            }
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(DbError::Connect)?;
+        Ok(Db { pool, native })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.native {
+            NativePool::Sqlite(_) => Backend::Sqlite,
+            NativePool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// True when the database answers a trivial query (for `/readyz`).
+    pub async fn is_ready(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Logs a database failure with its cause and turns it into the opaque internal error.
+pub fn internal(err: sqlx::Error) -> AppError {
+    tracing::error!(error = %err, "database error");
+    AppError::Internal
+}
+
+/// The `VALUES` list of a multi-row statement: `rows` tuples whose columns take these
+/// parameters of their row (1-based; one parameter may fill two columns), with `per_row`
+/// parameters bound for each row. `values_list(2, 2, &[1, 2, 2])` is `($1, $2, $2), ($3, $4, $4)`.
+pub fn values_list(rows: usize, per_row: usize, columns: &[usize]) -> String {
+    (0..rows)
+        .map(|row| {
+            let params: Vec<String> = columns
+                .iter()
+                .map(|c| format!("${}", row * per_row + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The usual case: each of the `per_row` columns takes its own parameter.
+pub fn plain_values_list(rows: usize, per_row: usize) -> String {
+    values_list(rows, per_row, &(1..=per_row).collect::<Vec<_>>())
+}
+
+/// True when the error is a unique-constraint violation (the same on both engines).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_lists_number_their_parameters_row_after_row() {
+        assert_eq!(plain_values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(2, 2, &[1, 2, 2]), "($1, $2, $2), ($3, $4, $4)");
+        assert_eq!(plain_values_list(0, 3), "");
+    }
+}

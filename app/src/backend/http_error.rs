@@ -1,0 +1,38 @@
+//! How errors and callers look at the REST edge (`/api/v1`, device and CI endpoints).
+
+use super::caller::{self, Caller};
+use super::server_fn::client_address;
+use super::AppState;
+use crate::error::AppError;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::request::Parts;
+use tower_sessions::Session;
+
+/// `{"error": {"code": "...", "message": "...", "field": "..."}}` with the error's status.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        if let AppError::Validation { field, .. } = &self {
+            error["field"] = serde_json::Value::String(field.clone());
+        }
+        (self.status(), Json(serde_json::json!({ "error": error }))).into_response()
+    }
+}
+
+/// A handler argument that requires a caller (401 otherwise); each handler then checks the role.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<Session>();
+        let address = client_address(parts);
+        caller::resolve(&state.db, &parts.headers, session, &address)
+            .await?
+            .ok_or(AppError::Unauthorized)
+    }
+}

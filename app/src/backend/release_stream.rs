@@ -1,0 +1,593 @@
+//! The release stream in the database: events are appended, never edited; each write rebuilds
+//! the spans of its (release, state) pair in the same transaction, so every view at any time is
+//! one indexed query on `release_state_spans` and never a replay of the stream.
+
+use super::audit::{self, Actor};
+use super::clock::now_millis;
+use super::db::{internal, plain_values_list, Db};
+use super::outbox;
+use super::Caller;
+use crate::error::AppError;
+use crate::model::release_stream::{
+    fold_pair, Action, NewReleaseEvent, PairEvent, ReleaseEvent, Span, StreamDist,
+    StreamDistSettings,
+};
+use crate::model::Role;
+use sqlx::AnyConnection;
+use std::collections::BTreeMap;
+
+type DistRow = (i64, String, i64, String, String);
+const DIST_COLUMNS: &str = "id, name, public, stable_state, branched_state";
+
+/// A dist with its id, for the queries that follow.
+#[derive(Clone, Debug)]
+pub struct DistRef {
+    pub id: i64,
+    pub dist: StreamDist,
+}
+
+fn dist_from_row((id, name, public, stable_state, branched_state): DistRow) -> DistRef {
+    DistRef {
+        id,
+        dist: StreamDist {
+            name,
+            public: public != 0,
+            stable_state,
+            branched_state,
+        },
+    }
+}
+
+pub async fn find_dist(db: &Db, name: &str) -> Result<DistRef, AppError> {
+    let row: Option<DistRow> =
+        sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(&db.pool)
+            .await
+            .map_err(internal)?;
+    row.map(dist_from_row)
+        .ok_or_else(|| AppError::not_found(format!("dist '{name}'")))
+}
+
+/// Who may read a dist's stream: anyone when it is public, any signed-in role otherwise. To a
+/// caller who is not signed in, a private dist looks like no dist at all.
+pub async fn readable_dist(
+    db: &Db,
+    caller: Option<&Caller>,
+    name: &str,
+) -> Result<DistRef, AppError> {
+    let dist = find_dist(db, name).await?;
+    if dist.dist.public {
+        return Ok(dist);
+    }
+    match caller {
+        Some(caller) => {
+            caller.require(READERS)?;
+            Ok(dist)
+        }
+        None => Err(AppError::not_found(format!("dist '{name}'"))),
+    }
+}
+
+pub const READERS: &[Role] = &[
+    Role::ReleaseManager,
+    Role::Qa,
+    Role::MeshOwner,
+    Role::Viewer,
+];
+/// Who records release events.
+pub const WRITERS: &[Role] = &[Role::ReleaseManager];
+
+pub async fn list_dists(db: &Db, only_public: bool) -> Result<Vec<StreamDist>, AppError> {
+    let rows: Vec<DistRow> = sqlx::query_as(&format!(
+        "SELECT {DIST_COLUMNS} FROM dists WHERE ($1 = 0 OR public = 1) ORDER BY name"
+    ))
+    .bind(i64::from(only_public))
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows.into_iter().map(|r| dist_from_row(r).dist).collect())
+}
+
+pub async fn set_settings(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    settings: &StreamDistSettings,
+) -> Result<StreamDist, AppError> {
+    settings.check()?;
+    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let row: Option<DistRow> = sqlx::query_as(&format!(
+        "UPDATE dists SET public = $1, stable_state = $2, branched_state = $3 WHERE name = $4 \
+         RETURNING {DIST_COLUMNS}"
+    ))
+    .bind(i64::from(settings.public))
+    .bind(&settings.stable_state)
+    .bind(&settings.branched_state)
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(internal)?;
+    let dist = row
+        .map(dist_from_row)
+        .ok_or_else(|| AppError::not_found(format!("dist '{name}'")))?;
+    let detail = format!(
+        "public {}, stable state '{}', branched state '{}'",
+        settings.public, settings.stable_state, settings.branched_state
+    );
+    audit::record(&mut tx, actor, "dist.release_settings", name, &detail).await?;
+    tx.commit().await.map_err(internal)?;
+    Ok(dist.dist)
+}
+
+/// The dist's id, creating it with the device defaults on its first event. The insert comes
+/// first so that on SQLite the transaction holds the write lock from its first statement.
+async fn ensure_dist(conn: &mut AnyConnection, name: &str) -> Result<(i64, bool), AppError> {
+    let created = sqlx::query(
+        "INSERT INTO dists (name, version_scheme, stable_channel, stable_branch, created_at) \
+         VALUES ($1, 'registration', 'stable', 'master', $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(now_millis())
+    .execute(&mut *conn)
+    .await
+    .map_err(internal)?
+    .rows_affected()
+        > 0;
+    // Also a row lock on PostgreSQL: writers of one dist take turns, so a pair's spans are
+    // always rebuilt from every event before them.
+    let (id,): (i64,) =
+        sqlx::query_as("UPDATE dists SET public = public WHERE name = $1 RETURNING id")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(internal)?;
+    Ok((id, created))
+}
+
+/// Appends one event, rebuilds its pair's spans, queues its message, all in one transaction.
+pub async fn record(
+    db: &Db,
+    actor: &Actor,
+    new: &NewReleaseEvent,
+) -> Result<ReleaseEvent, AppError> {
+    new.check()?;
+    let recorded_at = now_millis();
+    let at = new.at.unwrap_or(recorded_at);
+    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let (dist_id, created) = ensure_dist(&mut tx, &new.dist).await?;
+    if created {
+        audit::record(
+            &mut tx,
+            actor,
+            "dist.create",
+            &new.dist,
+            "by its first release event",
+        )
+        .await?;
+    }
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO release_events (dist_id, release_name, state, entered, at, recorded_at, actor, note, was_in_state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) RETURNING id",
+    )
+    .bind(dist_id)
+    .bind(&new.release)
+    .bind(&new.state)
+    .bind(i64::from(new.action == Action::Entered))
+    .bind(at)
+    .bind(recorded_at)
+    .bind(&actor.name)
+    .bind(&new.note)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(internal)?;
+    let was = rebuild_pair(&mut tx, dist_id, &new.release, &new.state, Some(id)).await?;
+    sqlx::query("UPDATE release_events SET was_in_state = $1 WHERE id = $2")
+        .bind(i64::from(was))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    let event = ReleaseEvent {
+        id,
+        dist: new.dist.clone(),
+        release: new.release.clone(),
+        state: new.state.clone(),
+        action: new.action,
+        at,
+        recorded_at,
+        actor: actor.name.clone(),
+        note: new.note.clone(),
+        was_in_state: was,
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        &format!("release.{}", new.action.as_str()),
+        &format!("{}/{}", new.dist, new.release),
+        &format!("{} ({})", event.short(), new.note),
+    )
+    .await?;
+    outbox::enqueue(&mut tx, &outbox::release_topic(event.action), &event).await?;
+    super::release_rules::fire(&mut tx, dist_id, &event).await?;
+    tx.commit().await.map_err(internal)?;
+    Ok(event)
+}
+
+/// Replays one pair's events (a handful) into its spans; returns `was_in_state` for `event`.
+async fn rebuild_pair(
+    conn: &mut AnyConnection,
+    dist_id: i64,
+    release: &str,
+    state: &str,
+    event: Option<i64>,
+) -> Result<bool, AppError> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, entered, at FROM release_events \
+         WHERE dist_id = $1 AND release_name = $2 AND state = $3 ORDER BY at, id",
+    )
+    .bind(dist_id)
+    .bind(release)
+    .bind(state)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(internal)?;
+    let events: Vec<PairEvent> = rows.iter().map(|r| pair_event(r.1, r.2)).collect();
+    let (was, spans) = fold_pair(release, state, &events);
+    sqlx::query(
+        "DELETE FROM release_state_spans WHERE dist_id = $1 AND release_name = $2 AND state = $3",
+    )
+    .bind(dist_id)
+    .bind(release)
+    .bind(state)
+    .execute(&mut *conn)
+    .await
+    .map_err(internal)?;
+    insert_spans(conn, dist_id, &spans).await?;
+    Ok(event
+        .and_then(|id| rows.iter().position(|r| r.0 == id))
+        .map(|i| was[i])
+        .unwrap_or(false))
+}
+
+fn pair_event(entered: i64, at: i64) -> PairEvent {
+    PairEvent {
+        action: if entered != 0 {
+            Action::Entered
+        } else {
+            Action::Left
+        },
+        at,
+    }
+}
+
+/// Multi-row inserts: an import rebuilds thousands of spans at once.
+async fn insert_spans(
+    conn: &mut AnyConnection,
+    dist_id: i64,
+    spans: &[Span],
+) -> Result<(), AppError> {
+    let mut pairs: Vec<(&str, &str)> = spans
+        .iter()
+        .map(|s| (s.release.as_str(), s.state.as_str()))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    for chunk in pairs.chunks(300) {
+        let mut sql =
+            String::from("INSERT INTO release_pairs (dist_id, release_name, state) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3));
+        }
+        sql.push_str(" ON CONFLICT (dist_id, release_name, state) DO NOTHING");
+        let mut query = sqlx::query(&sql).bind(dist_id);
+        for (release, state) in chunk {
+            query = query.bind(*release).bind(*state);
+        }
+        query.execute(&mut *conn).await.map_err(internal)?;
+    }
+    for chunk in spans.chunks(200) {
+        let mut sql = String::from(
+            "INSERT INTO release_state_spans (dist_id, release_name, state, entered_at, left_at) VALUES ",
+        );
+        sql.push_str(&plain_values_list(chunk.len(), 5));
+        let mut query = sqlx::query(&sql);
+        for span in chunk {
+            query = query
+                .bind(dist_id)
+                .bind(&span.release)
+                .bind(&span.state)
+                .bind(span.entered_at)
+                .bind(span.left_at);
+        }
+        query.execute(&mut *conn).await.map_err(internal)?;
+    }
+    Ok(())
+}
+
+type SpanRow = (String, String, i64, Option<i64>);
+
+fn span_from_row((release, state, entered_at, left_at): SpanRow) -> Span {
+    Span {
+        release,
+        state,
+        entered_at,
+        left_at,
+    }
+}
+
+/// The columns of a span, and the stay of each pair that began last by `$2` (one index probe
+/// per pair, whatever the length of the stream).
+const SPAN_COLUMNS: &str = "s.release_name, s.state, s.entered_at, s.left_at";
+const LAST_STAY_BY: &str = "SELECT (SELECT s2.id FROM release_state_spans s2 \
+     WHERE s2.dist_id = p.dist_id AND s2.release_name = p.release_name AND s2.state = p.state \
+       AND s2.entered_at <= $2 ORDER BY s2.entered_at DESC LIMIT 1) \
+     FROM release_pairs p WHERE p.dist_id = $1";
+
+/// The spans that hold at `at`: what every "at a time" view is made of.
+pub async fn spans_at(db: &Db, dist_id: i64, at: i64) -> Result<Vec<Span>, AppError> {
+    let rows: Vec<SpanRow> = sqlx::query_as(&format!(
+        "SELECT {SPAN_COLUMNS} FROM release_state_spans s WHERE s.id IN ({LAST_STAY_BY}) \
+         AND (s.left_at IS NULL OR s.left_at > $2)"
+    ))
+    .bind(dist_id)
+    .bind(at)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows.into_iter().map(span_from_row).collect())
+}
+
+/// The spans that matter between `from` and `to`: those holding at either end, and those that
+/// began or ended in between (each from an index range).
+pub async fn spans_between(
+    db: &Db,
+    dist_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Span>, AppError> {
+    let changed: Vec<SpanRow> = sqlx::query_as(&format!(
+        "SELECT {SPAN_COLUMNS} FROM release_state_spans s \
+         WHERE s.dist_id = $1 AND s.entered_at > $2 AND s.entered_at <= $3 \
+         UNION SELECT {SPAN_COLUMNS} FROM release_state_spans s \
+         WHERE s.dist_id = $1 AND s.left_at > $2 AND s.left_at <= $3"
+    ))
+    .bind(dist_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    let mut spans: Vec<Span> = changed.into_iter().map(span_from_row).collect();
+    spans.extend(spans_at(db, dist_id, from).await?);
+    spans.extend(spans_at(db, dist_id, to).await?);
+    // A pair has one stay per entry time, so these identify a stay.
+    spans.sort_by(|a, b| {
+        (&a.release, &a.state, a.entered_at).cmp(&(&b.release, &b.state, b.entered_at))
+    });
+    spans.dedup_by(|a, b| {
+        a.release == b.release && a.state == b.state && a.entered_at == b.entered_at
+    });
+    Ok(spans)
+}
+
+/// Every span of a dist (the timeline chart).
+pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError> {
+    let rows: Vec<SpanRow> = sqlx::query_as(&format!(
+        "SELECT {SPAN_COLUMNS} FROM release_state_spans s WHERE s.dist_id = $1 \
+         ORDER BY s.entered_at, s.id"
+    ))
+    .bind(dist_id)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows.into_iter().map(span_from_row).collect())
+}
+
+/// Every span of one release (its history), in no order: `release_history` sorts them. An
+/// `ORDER BY entered_at` here leads SQLite to walk the time index over every span instead.
+pub async fn spans_of_release(db: &Db, dist_id: i64, release: &str) -> Result<Vec<Span>, AppError> {
+    let rows: Vec<SpanRow> = sqlx::query_as(&format!(
+        "SELECT {SPAN_COLUMNS} FROM release_state_spans s \
+         WHERE s.dist_id = $1 AND s.release_name = $2"
+    ))
+    .bind(dist_id)
+    .bind(release)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows.into_iter().map(span_from_row).collect())
+}
+
+/// Whether any event names this release (a release may have events but no stay: "0-0").
+pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, AppError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM release_events WHERE dist_id = $1 AND release_name = $2 LIMIT 1",
+    )
+    .bind(dist_id)
+    .bind(release)
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(row.is_some())
+}
+
+/// The public dists and the spans that hold at `at`, for `release.json`.
+pub async fn public_spans_at(db: &Db, at: i64) -> Result<Vec<(StreamDist, Vec<Span>)>, AppError> {
+    let dists: Vec<DistRow> = sqlx::query_as(&format!(
+        "SELECT {DIST_COLUMNS} FROM dists WHERE public = 1 ORDER BY name"
+    ))
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    let mut out = Vec::with_capacity(dists.len());
+    for row in dists {
+        let dist = dist_from_row(row);
+        let spans = spans_at(db, dist.id, at).await?;
+        out.push((dist.dist, spans));
+    }
+    Ok(out)
+}
+
+type EventRow = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+);
+const EVENT_COLUMNS: &str = "e.id, d.name, e.release_name, e.state, e.entered, e.at, \
+                             e.recorded_at, e.actor, e.note, e.was_in_state";
+
+fn event_from_row(
+    (id, dist, release, state, entered, at, recorded_at, actor, note, was): EventRow,
+) -> ReleaseEvent {
+    ReleaseEvent {
+        id,
+        dist,
+        release,
+        state,
+        action: pair_event(entered, at).action,
+        at,
+        recorded_at,
+        actor,
+        note,
+        was_in_state: was != 0,
+    }
+}
+
+/// Events after `since` in stream order, at most `limit`, optionally of one dist.
+pub async fn events_since(
+    db: &Db,
+    since: i64,
+    limit: i64,
+    dist: Option<&str>,
+) -> Result<Vec<ReleaseEvent>, AppError> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM release_events e JOIN dists d ON d.id = e.dist_id \
+         WHERE e.id > $1 AND ($2 IS NULL OR d.name = $2) ORDER BY e.id LIMIT $3"
+    ))
+    .bind(since)
+    .bind(dist)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows.into_iter().map(event_from_row).collect())
+}
+
+/// The newest events of a dist, newest first (the console's "who did what").
+pub async fn recent_events(db: &Db, dist: &str, limit: i64) -> Result<Vec<ReleaseEvent>, AppError> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM release_events e JOIN dists d ON d.id = e.dist_id \
+         WHERE d.name = $1 ORDER BY e.id DESC LIMIT $2"
+    ))
+    .bind(dist)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows.into_iter().map(event_from_row).collect())
+}
+
+/// Appends exported events as they were (times, actor, note, `was_in_state`), in one
+/// transaction, then rebuilds the spans of every dist they touch. Imported events are history:
+/// they are not published again.
+pub async fn import(
+    db: &Db,
+    actor: &Actor,
+    events: &[ReleaseEvent],
+    mut progress: impl FnMut(usize),
+) -> Result<usize, AppError> {
+    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut dist_ids: BTreeMap<String, i64> = BTreeMap::new();
+    for event in events {
+        if !dist_ids.contains_key(&event.dist) {
+            let (id, _) = ensure_dist(&mut tx, &event.dist).await?;
+            dist_ids.insert(event.dist.clone(), id);
+        }
+    }
+    let recorded_now = now_millis();
+    let mut done = 0;
+    for chunk in events.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO release_events (dist_id, release_name, state, entered, at, recorded_at, actor, note, was_in_state) VALUES ",
+        );
+        sql.push_str(&plain_values_list(chunk.len(), 9));
+        let mut query = sqlx::query(&sql);
+        for e in chunk {
+            let recorded_at = if e.recorded_at > 0 {
+                e.recorded_at
+            } else {
+                recorded_now
+            };
+            query = query
+                .bind(dist_ids[&e.dist])
+                .bind(&e.release)
+                .bind(&e.state)
+                .bind(i64::from(e.action == Action::Entered))
+                .bind(e.at)
+                .bind(recorded_at)
+                .bind(&e.actor)
+                .bind(&e.note)
+                .bind(i64::from(e.was_in_state));
+        }
+        query.execute(&mut *tx).await.map_err(internal)?;
+        done += chunk.len();
+        progress(done);
+    }
+    for dist_id in dist_ids.values() {
+        rebuild_dist(&mut tx, *dist_id).await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "release.import",
+        &dist_ids.keys().cloned().collect::<Vec<_>>().join(","),
+        &format!("{} events", events.len()),
+    )
+    .await?;
+    tx.commit().await.map_err(internal)?;
+    Ok(events.len())
+}
+
+/// Rebuilds every span of a dist from its events, in one pass over them.
+async fn rebuild_dist(conn: &mut AnyConnection, dist_id: i64) -> Result<(), AppError> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT release_name, state, entered, at FROM release_events \
+         WHERE dist_id = $1 ORDER BY release_name, state, at, id",
+    )
+    .bind(dist_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(internal)?;
+    sqlx::query("DELETE FROM release_state_spans WHERE dist_id = $1")
+        .bind(dist_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?;
+    let mut spans = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let (release, state) = (&rows[start].0, &rows[start].1);
+        let end = rows[start..]
+            .iter()
+            .position(|r| &r.0 != release || &r.1 != state)
+            .map_or(rows.len(), |n| start + n);
+        let events: Vec<PairEvent> = rows[start..end]
+            .iter()
+            .map(|r| pair_event(r.2, r.3))
+            .collect();
+        spans.extend(fold_pair(release, state, &events).1);
+        start = end;
+    }
+    insert_spans(conn, dist_id, &spans).await
+}

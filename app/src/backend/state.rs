@@ -1,0 +1,30 @@
+use super::catalog_store::CatalogStore;
+use super::devices::SeenBuffer;
+use super::outbox::Outbox;
+use super::reports::ReportWriter;
+use super::Db;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+/// Everything a handler or server function needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub leptos_options: LeptosOptions,
+    /// What devices may be offered, in memory (the update check reads only this).
+    pub catalog: CatalogStore,
+    /// Device check-ins waiting to be written in a batch.
+    pub seen: SeenBuffer,
+    /// Device reports, group-committed.
+    pub reports: ReportWriter,
+    /// Wakes the message worker after a commit; the live feed of emitted messages.
+    pub outbox: Outbox,
+    /// The URL people and devices reach Sluice at, when configured.
+    pub public_url: Option<String>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,29 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// An error as a readable panel with its status, never a blank page.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let status = error.status();
+    let (title, hint) = match &error {
+        AppError::Unauthorized => ("Sign in required", Some(("Sign in", "/login"))),
+        AppError::Forbidden => ("Forbidden", Some(("Back to the overview", "/"))),
+        AppError::NotFound { .. } => ("Not found", Some(("Back to the overview", "/"))),
+        AppError::Internal => ("Something went wrong", None),
+        _ => ("That did not work", None),
+    };
+    view! {
+        <section class="error-panel" role="alert">
+            <p class="error-status">{status.as_u16()} " " {status.canonical_reason().unwrap_or("")}</p>
+            <h1>{title}</h1>
+            <p>{error.to_string()}</p>
+            {hint.map(|(label, href)| view! { <p><a href=href>{label}</a></p> })}
+        </section>
+    }
+}
+
+/// The message of a failed form submission, next to the form.
+#[component]
+pub fn FormError(error: AppError) -> impl IntoView {
+    view! { <p class="form-error" role="alert">{error.to_string()}</p> }
+}

@@ -1,0 +1,5 @@
+pub mod error_panel;
+pub mod layout;
+pub mod live;
+pub mod time;
+pub mod timeline;

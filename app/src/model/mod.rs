@@ -1,0 +1,16 @@
+//! Types shared by the server and the browser, and the pure rules that go with them.
+//! Nothing here does I/O.
+
+pub mod account;
+pub mod catalog;
+pub mod device_report;
+pub mod dist;
+pub mod mirrors;
+pub mod release_stream;
+pub mod role;
+pub mod rollout;
+pub mod time_fmt;
+pub mod version;
+
+pub use account::*;
+pub use role::Role;

@@ -1,0 +1,861 @@
+//! The release stream (seed 004): append-only events "release R of dist D entered / left state
+//! S at time T", and the pure rules that turn them into views. The database keeps one *span*
+//! per stay of a release in a state (`release_state_spans`), rebuilt from the events of that
+//! (release, state) pair on every write; every view at a time is the spans open at that time.
+
+use super::time_fmt::rfc3339_millis;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// The longest release or state name, in characters.
+pub const LABEL_MAX: usize = 64;
+/// The longest note on an event, in characters.
+pub const NOTE_MAX: usize = 2000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Entered,
+    Left,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Entered => "entered",
+            Action::Left => "left",
+        }
+    }
+
+    /// The ticket's `reached=1|0`.
+    pub fn from_reached(value: &str) -> Option<Action> {
+        match value {
+            "1" => Some(Action::Entered),
+            "0" => Some(Action::Left),
+            _ => None,
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Action> {
+        match value {
+            "entered" => Some(Action::Entered),
+            "left" => Some(Action::Left),
+            _ => None,
+        }
+    }
+}
+
+/// Release and state names: 1–64 printable characters (no control characters, not blank).
+/// Conventions ("34", "branched") are policy, not code.
+pub fn check_label(field: &'static str, value: &str) -> Result<(), (&'static str, String)> {
+    let count = value.chars().count();
+    if count == 0 || value.trim().is_empty() {
+        return Err((field, "must not be empty".into()));
+    }
+    if count > LABEL_MAX {
+        return Err((field, format!("must be at most {LABEL_MAX} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err((field, "must contain only printable characters".into()));
+    }
+    Ok(())
+}
+
+pub fn check_note(note: &str) -> Result<(), (&'static str, String)> {
+    if note.chars().count() > NOTE_MAX {
+        return Err(("note", format!("must be at most {NOTE_MAX} characters")));
+    }
+    if note
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(("note", "must not contain control characters".into()));
+    }
+    Ok(())
+}
+
+/// Where a release sorts: integers numerically, then other names in natural order, then the
+/// rolling release `0` (Rawhide), which is newer than every numbered one.
+pub fn release_cmp(a: &str, b: &str) -> Ordering {
+    release_rank(a)
+        .cmp(&release_rank(b))
+        .then_with(|| match (is_integer(a), is_integer(b)) {
+            (true, true) => digits_cmp(a, b),
+            _ => natural_cmp(a, b),
+        })
+        .then_with(|| a.cmp(b))
+}
+
+fn release_rank(release: &str) -> u8 {
+    if is_integer(release) && release.trim_start_matches('0').is_empty() {
+        2
+    } else if is_integer(release) {
+        0
+    } else {
+        1
+    }
+}
+
+fn is_integer(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Compares two runs of digits by value without parsing (they may exceed u64).
+fn digits_cmp(a: &str, b: &str) -> Ordering {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// "f9" < "f10": runs of digits compare by value, the rest character by character.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let an = a.find(|c: char| !c.is_ascii_digit()).unwrap_or(a.len());
+                let bn = b.find(|c: char| !c.is_ascii_digit()).unwrap_or(b.len());
+                match digits_cmp(&a[..an], &b[..bn]) {
+                    Ordering::Equal => {
+                        a = &a[an..];
+                        b = &b[bn..];
+                    }
+                    other => return other,
+                }
+            }
+            (Some(x), Some(y)) => match x.cmp(&y) {
+                Ordering::Equal => {
+                    a = &a[x.len_utf8()..];
+                    b = &b[y.len_utf8()..];
+                }
+                other => return other,
+            },
+        }
+    }
+}
+
+/// Times on the wire are RFC 3339; in storage and in memory, Unix milliseconds.
+pub mod rfc3339_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc3339_millis(*millis))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_time(&text).map_err(serde::de::Error::custom)
+    }
+
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(millis: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+            match millis {
+                Some(m) => s.serialize_str(&super::super::rfc3339_millis(*m)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(text) => super::super::parse_time(&text)
+                    .map(Some)
+                    .map_err(serde::de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// An RFC 3339 time as Unix milliseconds.
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| format!("'{text}' is not an RFC 3339 time (e.g. 2021-04-27T14:00:00Z)"))?;
+    Ok((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// One stored event, as the API answers it and the export writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseEvent {
+    pub id: i64,
+    pub dist: String,
+    pub release: String,
+    pub state: String,
+    pub action: Action,
+    /// When it happened.
+    #[serde(with = "rfc3339_ms")]
+    pub at: i64,
+    /// When Sluice wrote it down.
+    #[serde(with = "rfc3339_ms")]
+    pub recorded_at: i64,
+    pub actor: String,
+    #[serde(default)]
+    pub note: String,
+    /// Whether the release was in the state just before this event (the ticket's "0-1" is
+    /// `was_in_state: false` on an `entered` event).
+    pub was_in_state: bool,
+}
+
+impl ReleaseEvent {
+    /// Whether the release is in the state right after this event.
+    pub fn in_state(&self) -> bool {
+        self.action == Action::Entered
+    }
+
+    /// The ticket's message form: "33 active 0-1".
+    pub fn short(&self) -> String {
+        format!(
+            "{} {} {}-{}",
+            self.release,
+            self.state,
+            u8::from(self.was_in_state),
+            u8::from(self.in_state())
+        )
+    }
+}
+
+/// One stay of a release in a state: from `entered_at` until `left_at` (open when `None`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub release: String,
+    pub state: String,
+    pub entered_at: i64,
+    pub left_at: Option<i64>,
+}
+
+impl Span {
+    pub fn holds_at(&self, at: i64) -> bool {
+        self.entered_at <= at && self.left_at.is_none_or(|left| left > at)
+    }
+}
+
+/// The events of one (release, state) pair, in stream order (by `at`, then id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairEvent {
+    pub action: Action,
+    pub at: i64,
+}
+
+/// Replays one pair's events: whether the release was in the state before each event, and
+/// the spans they make. Entering twice or leaving while out changes nothing (but is kept,
+/// with its `was_in_state`, as the ticket's "0-0" message).
+pub fn fold_pair(release: &str, state: &str, events: &[PairEvent]) -> (Vec<bool>, Vec<Span>) {
+    let mut was = Vec::with_capacity(events.len());
+    let mut spans = Vec::new();
+    let mut open: Option<i64> = None;
+    for event in events {
+        was.push(open.is_some());
+        match (event.action, open) {
+            (Action::Entered, None) => open = Some(event.at),
+            (Action::Left, Some(entered_at)) => {
+                spans.push(Span {
+                    release: release.to_string(),
+                    state: state.to_string(),
+                    entered_at,
+                    left_at: Some(event.at),
+                });
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(entered_at) = open {
+        spans.push(Span {
+            release: release.to_string(),
+            state: state.to_string(),
+            entered_at,
+            left_at: None,
+        });
+    }
+    (was, spans)
+}
+
+/// A JSON object whose keys keep the order given (releases in release order, states by name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderedMap(pub Vec<(String, Vec<String>)>);
+
+impl Serialize for OrderedMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OrderedMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OrderedMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of string lists")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<OrderedMap, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = access.next_entry::<String, Vec<String>>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl OrderedMap {
+    pub fn get(&self, key: &str) -> Option<&Vec<String>> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// `{"34": ["active", "branched"], …}` at `at`: releases in release order, states by name.
+pub fn states_by_release(spans: &[Span], at: i64) -> OrderedMap {
+    let mut by_release: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for span in spans.iter().filter(|s| s.holds_at(at)) {
+        by_release
+            .entry(&span.release)
+            .or_default()
+            .push(span.state.clone());
+    }
+    let mut entries: Vec<(String, Vec<String>)> = by_release
+        .into_iter()
+        .map(|(release, mut states)| {
+            states.sort_by(|a, b| natural_cmp(a, b).then_with(|| a.cmp(b)));
+            states.dedup();
+            (release.to_string(), states)
+        })
+        .collect();
+    entries.sort_by(|a, b| release_cmp(&a.0, &b.0));
+    OrderedMap(entries)
+}
+
+/// `{"active": ["32", "33", "34", "0"], …}` at `at`: states by name, releases in release order.
+pub fn releases_by_state(spans: &[Span], at: i64) -> OrderedMap {
+    let mut by_state: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for span in spans.iter().filter(|s| s.holds_at(at)) {
+        by_state
+            .entry(&span.state)
+            .or_default()
+            .push(span.release.clone());
+    }
+    let mut entries: Vec<(String, Vec<String>)> = by_state
+        .into_iter()
+        .map(|(state, mut releases)| {
+            releases.sort_by(|a, b| release_cmp(a, b));
+            releases.dedup();
+            (state.to_string(), releases)
+        })
+        .collect();
+    entries.sort_by(|a, b| natural_cmp(&a.0, &b.0).then_with(|| a.0.cmp(&b.0)));
+    OrderedMap(entries)
+}
+
+/// One stay in a release's history, as seen at some time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stay {
+    pub state: String,
+    #[serde(with = "rfc3339_ms")]
+    pub entered_at: i64,
+    /// `None` while the release is still in the state (at the time asked about).
+    #[serde(with = "rfc3339_ms::option")]
+    pub left_at: Option<i64>,
+    /// How long the stay lasted, or has lasted so far, in seconds.
+    pub duration_seconds: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseHistory {
+    pub release: String,
+    #[serde(with = "rfc3339_ms")]
+    pub at: i64,
+    /// The states the release is in at `at`.
+    pub current: Vec<String>,
+    /// Every stay that began by `at`, oldest first.
+    pub stays: Vec<Stay>,
+}
+
+/// A release's stays as they looked at `at`: later entries are left out, later leaves are open.
+pub fn release_history(spans: &[Span], release: &str, at: i64) -> ReleaseHistory {
+    let mut stays: Vec<Stay> = spans
+        .iter()
+        .filter(|s| s.release == release && s.entered_at <= at)
+        .map(|s| {
+            let left_at = s.left_at.filter(|left| *left <= at);
+            Stay {
+                state: s.state.clone(),
+                entered_at: s.entered_at,
+                left_at,
+                duration_seconds: (left_at.unwrap_or(at) - s.entered_at) / 1000,
+            }
+        })
+        .collect();
+    stays.sort_by(|a, b| {
+        a.entered_at
+            .cmp(&b.entered_at)
+            .then_with(|| a.state.cmp(&b.state))
+    });
+    let mut current: Vec<String> = stays
+        .iter()
+        .filter(|s| s.left_at.is_none())
+        .map(|s| s.state.clone())
+        .collect();
+    current.sort_by(|a, b| natural_cmp(a, b));
+    current.dedup();
+    ReleaseHistory {
+        release: release.to_string(),
+        at,
+        current,
+        stays,
+    }
+}
+
+/// A change of state that took effect between two times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    #[serde(with = "rfc3339_ms")]
+    pub at: i64,
+    pub release: String,
+    pub state: String,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diff {
+    #[serde(with = "rfc3339_ms")]
+    pub from: i64,
+    #[serde(with = "rfc3339_ms")]
+    pub to: i64,
+    /// Every effective enter and leave in `(from, to]`, in time order.
+    pub transitions: Vec<Transition>,
+    /// Net result: (release, state) pairs held at `to` but not at `from`…
+    pub entered: Vec<(String, String)>,
+    /// …and held at `from` but not at `to`.
+    pub left: Vec<(String, String)>,
+}
+
+/// What changed between `from` and `to` (`from` ≤ `to`; the caller swaps them otherwise).
+pub fn diff(spans: &[Span], from: i64, to: i64) -> Diff {
+    let inside = |t: i64| t > from && t <= to;
+    let mut transitions = Vec::new();
+    for span in spans {
+        if inside(span.entered_at) {
+            transitions.push(Transition {
+                at: span.entered_at,
+                release: span.release.clone(),
+                state: span.state.clone(),
+                action: Action::Entered,
+            });
+        }
+        if let Some(left) = span.left_at.filter(|t| inside(*t)) {
+            transitions.push(Transition {
+                at: left,
+                release: span.release.clone(),
+                state: span.state.clone(),
+                action: Action::Left,
+            });
+        }
+    }
+    transitions.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then_with(|| release_cmp(&a.release, &b.release))
+            .then_with(|| a.state.cmp(&b.state))
+            .then_with(|| (a.action == Action::Entered).cmp(&(b.action == Action::Entered)))
+    });
+    let held = |t: i64| -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = spans
+            .iter()
+            .filter(|s| s.holds_at(t))
+            .map(|s| (s.release.clone(), s.state.clone()))
+            .collect();
+        pairs.sort_by(|a, b| release_cmp(&a.0, &b.0).then_with(|| a.1.cmp(&b.1)));
+        pairs.dedup();
+        pairs
+    };
+    let (before, after) = (held(from), held(to));
+    Diff {
+        from,
+        to,
+        entered: after
+            .iter()
+            .filter(|p| !before.contains(p))
+            .cloned()
+            .collect(),
+        left: before
+            .iter()
+            .filter(|p| !after.contains(p))
+            .cloned()
+            .collect(),
+        transitions,
+    }
+}
+
+/// One dist in `release.json`: `{"stable": [32, 33], "branched": [34]}`, numbers where the
+/// release is an integer, in release order.
+pub fn release_json_entry(
+    spans: &[Span],
+    at: i64,
+    stable_state: &str,
+    branched_state: &str,
+) -> serde_json::Value {
+    let by_state = releases_by_state(spans, at);
+    let list = |state: &str| -> serde_json::Value {
+        let releases = by_state.get(state).cloned().unwrap_or_default();
+        serde_json::Value::Array(
+            releases
+                .into_iter()
+                .map(|r| match r.parse::<u64>() {
+                    Ok(n) if is_integer(&r) && r == n.to_string() => serde_json::Value::from(n),
+                    _ => serde_json::Value::String(r),
+                })
+                .collect(),
+        )
+    };
+    serde_json::json!({ "stable": list(stable_state), "branched": list(branched_state) })
+}
+
+/// An event as a release manager, a script or the ticket's form submits it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReleaseEvent {
+    pub dist: String,
+    pub release: String,
+    pub state: String,
+    pub action: Action,
+    /// When it happened; now when absent.
+    #[serde(default, with = "rfc3339_ms::option")]
+    pub at: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl NewReleaseEvent {
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        super::dist::check_slug("dist", &self.dist)?;
+        check_label("release", &self.release)?;
+        check_label("state", &self.state)?;
+        check_note(&self.note)
+    }
+}
+
+/// A dist as the release stream and the public pages see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamDist {
+    pub name: String,
+    /// Shown on the public status page and in `release.json`.
+    pub public: bool,
+    /// The state listed as "stable" in `release.json`.
+    pub stable_state: String,
+    /// The state listed as "branched" in `release.json`.
+    pub branched_state: String,
+}
+
+/// What an admin may change about a dist's public face.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamDistSettings {
+    pub public: bool,
+    #[serde(default = "default_stable_state")]
+    pub stable_state: String,
+    #[serde(default = "default_branched_state")]
+    pub branched_state: String,
+}
+
+fn default_stable_state() -> String {
+    "stable".into()
+}
+
+fn default_branched_state() -> String {
+    "branched".into()
+}
+
+impl StreamDistSettings {
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        check_label("stable_state", &self.stable_state)?;
+        check_label("branched_state", &self.branched_state)
+    }
+}
+
+/// Everything the status page of one dist shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPageData {
+    pub dist: StreamDist,
+    pub now: i64,
+    pub states_by_release: Vec<(String, Vec<String>)>,
+    /// Every span, for the timeline chart.
+    pub spans: Vec<Span>,
+}
+
+/// What a rule does when it fires. The staged-locks work adds its flush action here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleAction {
+    /// Sends the event, signed, to one registered webhook (and only to it).
+    Webhook { webhook_id: i64 },
+}
+
+/// "When a release of `dist` enters (or leaves) `state`, do `action`."
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseRule {
+    pub id: i64,
+    pub dist: String,
+    pub state: String,
+    pub on: Action,
+    pub action: RuleAction,
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReleaseRule {
+    pub dist: String,
+    pub state: String,
+    #[serde(default = "entered")]
+    pub on: Action,
+    pub action: RuleAction,
+}
+
+fn entered() -> Action {
+    Action::Entered
+}
+
+/// A rule fires on a real change only: entering while out (0-1), or leaving while in (1-0).
+pub fn rule_fires(rule_on: Action, event: &ReleaseEvent) -> bool {
+    event.action == rule_on && event.was_in_state != event.in_state()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+        v.sort_by(|a, b| release_cmp(a, b));
+        v
+    }
+
+    #[test]
+    fn integer_releases_sort_numerically_and_rolling_zero_sorts_last() {
+        assert_eq!(
+            sorted(vec!["0", "34", "9", "33", "100"]),
+            vec!["9", "33", "34", "100", "0"]
+        );
+    }
+
+    #[test]
+    fn named_releases_sort_naturally_between_numbers_and_rolling() {
+        assert_eq!(
+            sorted(vec!["0", "f10", "32", "f9", "eln", "F2"]),
+            vec!["32", "F2", "eln", "f9", "f10", "0"]
+        );
+        assert_eq!(natural_cmp("34-beta", "34-alpha"), Ordering::Greater);
+        assert_eq!(natural_cmp("rc2", "rc10"), Ordering::Less);
+    }
+
+    #[test]
+    fn huge_integers_still_sort_numerically() {
+        assert_eq!(
+            release_cmp("99999999999999999999999", "100000000000000000000000"),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn labels_are_one_to_sixty_four_printable_characters() {
+        assert!(check_label("release", "34").is_ok());
+        assert!(check_label("state", "pre-beta").is_ok());
+        assert!(check_label("state", &"é".repeat(64)).is_ok());
+        assert_eq!(check_label("state", "").unwrap_err().0, "state");
+        assert!(check_label("state", "   ").is_err());
+        assert!(check_label("release", &"x".repeat(65)).is_err());
+        assert!(check_label("release", "3\n4").is_err());
+    }
+
+    #[test]
+    fn reached_accepts_only_one_and_zero() {
+        assert_eq!(Action::from_reached("1"), Some(Action::Entered));
+        assert_eq!(Action::from_reached("0"), Some(Action::Left));
+        assert_eq!(Action::from_reached("yes"), None);
+        assert_eq!(Action::from_reached(""), None);
+    }
+
+    fn ev(action: Action, at: i64) -> PairEvent {
+        PairEvent { action, at }
+    }
+
+    #[test]
+    fn was_in_state_tells_zero_one_from_zero_zero_and_one_one() {
+        let (was, spans) = fold_pair(
+            "33",
+            "active",
+            &[
+                ev(Action::Left, 5),     // 0-0: left while out
+                ev(Action::Entered, 10), // 0-1
+                ev(Action::Entered, 20), // 1-1: nothing changes
+                ev(Action::Left, 30),    // 1-0
+            ],
+        );
+        assert_eq!(was, vec![false, false, true, true]);
+        assert_eq!(
+            spans,
+            vec![Span {
+                release: "33".into(),
+                state: "active".into(),
+                entered_at: 10,
+                left_at: Some(30)
+            }]
+        );
+    }
+
+    fn span(release: &str, state: &str, entered_at: i64, left_at: Option<i64>) -> Span {
+        Span {
+            release: release.into(),
+            state: state.into(),
+            entered_at,
+            left_at,
+        }
+    }
+
+    fn fedora() -> Vec<Span> {
+        vec![
+            span("32", "active", 0, None),
+            span("33", "active", 10, None),
+            span("33", "branched", 10, Some(40)),
+            span("34", "active", 50, None),
+            span("34", "branched", 50, None),
+            span("34", "pre-beta", 50, Some(70)),
+            span("0", "active", 0, None),
+            span("0", "development", 0, None),
+        ]
+    }
+
+    #[test]
+    fn states_by_release_at_a_time_lists_what_held_then() {
+        let now = states_by_release(&fedora(), 60);
+        assert_eq!(
+            serde_json::to_string(&now).unwrap(),
+            r#"{"32":["active"],"33":["active"],"34":["active","branched","pre-beta"],"0":["active","development"]}"#
+        );
+        let then = states_by_release(&fedora(), 20);
+        assert_eq!(then.get("33").unwrap(), &vec!["active", "branched"]);
+        assert!(then.get("34").is_none());
+        // The instant a release leaves, it is out; the instant it enters, it is in.
+        assert!(states_by_release(&fedora(), 40).get("33").unwrap() == &vec!["active"]);
+        assert!(states_by_release(&fedora(), 50).get("34").is_some());
+    }
+
+    #[test]
+    fn releases_by_state_orders_releases_with_rolling_last() {
+        let view = releases_by_state(&fedora(), 60);
+        assert_eq!(view.get("active").unwrap(), &vec!["32", "33", "34", "0"]);
+        assert_eq!(view.get("branched").unwrap(), &vec!["34"]);
+        assert_eq!(view.0[0].0, "active");
+    }
+
+    #[test]
+    fn history_shows_stays_with_durations_as_of_a_time() {
+        let spans = vec![
+            span("34", "branched", 1_000, Some(61_000)),
+            span("34", "active", 1_000, None),
+        ];
+        let h = release_history(&spans, "34", 31_000);
+        assert_eq!(h.current, vec!["active", "branched"]);
+        assert_eq!(h.stays[1].left_at, None);
+        assert_eq!(h.stays[1].duration_seconds, 30);
+        let later = release_history(&spans, "34", 121_000);
+        assert_eq!(later.current, vec!["active"]);
+        let branched = later.stays.iter().find(|s| s.state == "branched").unwrap();
+        assert_eq!(branched.duration_seconds, 60);
+    }
+
+    #[test]
+    fn diff_lists_transitions_between_two_times_and_the_net_change() {
+        let d = diff(&fedora(), 20, 60);
+        let t: Vec<String> = d
+            .transitions
+            .iter()
+            .map(|t| format!("{} {} {} {}", t.at, t.release, t.state, t.action.as_str()))
+            .collect();
+        assert_eq!(
+            t,
+            vec![
+                "40 33 branched left",
+                "50 34 active entered",
+                "50 34 branched entered",
+                "50 34 pre-beta entered"
+            ]
+        );
+        assert_eq!(d.left, vec![("33".to_string(), "branched".to_string())]);
+        assert_eq!(d.entered.len(), 3);
+        assert!(diff(&fedora(), 60, 60).transitions.is_empty());
+    }
+
+    #[test]
+    fn release_json_uses_numbers_for_integer_releases() {
+        let spans = vec![
+            span("32", "stable", 0, None),
+            span("33", "stable", 0, None),
+            span("34", "branched", 0, None),
+            span("eln", "branched", 0, None),
+        ];
+        assert_eq!(
+            release_json_entry(&spans, 1, "stable", "branched").to_string(),
+            r#"{"branched":[34,"eln"],"stable":[32,33]}"#
+        );
+    }
+
+    #[test]
+    fn events_carry_rfc3339_times_and_the_ticket_short_form() {
+        let e = ReleaseEvent {
+            id: 1,
+            dist: "fedora".into(),
+            release: "33".into(),
+            state: "active".into(),
+            action: Action::Entered,
+            at: 1_603_000_000_000,
+            recorded_at: 1_603_000_000_000,
+            actor: "adamwill".into(),
+            note: String::new(),
+            was_in_state: false,
+        };
+        assert_eq!(e.short(), "33 active 0-1");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["at"], "2020-10-18T05:46:40Z");
+        let back: ReleaseEvent = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e);
+        assert!(parse_time("yesterday").is_err());
+        assert_eq!(parse_time("1970-01-01T00:00:01.5+00:00"), Ok(1500));
+    }
+
+    #[test]
+    fn rules_fire_only_on_a_real_change_of_the_state_they_watch() {
+        let mut e = ReleaseEvent {
+            id: 1,
+            dist: "fedora".into(),
+            release: "34".into(),
+            state: "stable".into(),
+            action: Action::Entered,
+            at: 0,
+            recorded_at: 0,
+            actor: "a".into(),
+            note: String::new(),
+            was_in_state: false,
+        };
+        assert!(rule_fires(Action::Entered, &e));
+        assert!(!rule_fires(Action::Left, &e));
+        e.was_in_state = true; // 1-1: entered again, nothing changed
+        assert!(!rule_fires(Action::Entered, &e));
+        e.action = Action::Left; // 1-0
+        assert!(rule_fires(Action::Left, &e));
+        e.was_in_state = false; // 0-0
+        assert!(!rule_fires(Action::Left, &e));
+    }
+}

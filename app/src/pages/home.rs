@@ -1,0 +1,37 @@
+use crate::components::error_panel::ErrorPanel;
+use crate::error::AppError;
+use crate::model::Role;
+use crate::SessionResource;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    view! {
+        <Title text="Overview"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.await.ok().and_then(|info| info.user) {
+                    None => view! { <ErrorPanel error=AppError::Unauthorized/> }.into_any(),
+                    Some(user) => view! {
+                        <h1>"Overview"</h1>
+                        <p>"Signed in as " <strong>{user.username.clone()}</strong>
+                           " with the role " <strong>{user.role.to_string()}</strong> "."</p>
+                        <p>"Sluice decides which build every device, image and mesh node gets, and when."</p>
+                        <ul class="cards">
+                            <li><a href="/dists">"Dists"</a>" — builds, what is published to stable, download mirrors and devices."</li>
+                        </ul>
+                        {(user.role == Role::Admin).then(|| view! {
+                            <ul class="cards">
+                                <li><a href="/admin/users">"Users"</a>" — create accounts, change roles, disable."</li>
+                                <li><a href="/admin/tokens">"API tokens"</a>" — for CI jobs and scripts."</li>
+                                <li><a href="/admin/audit">"Audit log"</a>" — every change, who made it and from where."</li>
+                            </ul>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

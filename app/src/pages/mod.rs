@@ -1,0 +1,15 @@
+pub mod admin_audit;
+pub mod admin_tokens;
+pub mod admin_users;
+pub mod build_page;
+pub mod builds;
+pub mod devices;
+pub mod dists;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod releases;
+pub mod rollout_page;
+pub mod rollouts;
+pub mod setup;
+pub mod status;

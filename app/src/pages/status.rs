@@ -1,0 +1,99 @@
+//! The public release status pages (no sign-in): `/status` lists the public dists,
+//! `/status/{dist}` shows each release's states now and the timeline, and follows the live
+//! stream so it changes as events are recorded. Without JavaScript it is the same page, as of
+//! its loading.
+
+use crate::api::release_stream::{public_dists, status_of};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::live::follow_dist;
+use crate::components::timeline::{state_colour, Timeline};
+use crate::model::release_stream::StatusPageData;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn StatusIndexPage() -> impl IntoView {
+    let dists = Resource::new(|| (), |_| public_dists());
+    view! {
+        <Title text="Release status"/>
+        <h1>"Release status"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match dists.await {
+                    Err(error) => view! { <ErrorPanel error=error/> }.into_any(),
+                    Ok(dists) if dists.is_empty() => view! { <p>"No dist is public yet."</p> }.into_any(),
+                    Ok(dists) => view! {
+                        <ul class="status-dists">
+                            {dists.into_iter().map(|d| view! {
+                                <li><a href=format!("/status/{}", d.name)>{d.name.clone()}</a></li>
+                            }).collect_view()}
+                        </ul>
+                        <p><a href="/release.json">"release.json"</a></p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn StatusPage() -> impl IntoView {
+    let params = use_params_map();
+    let dist = move || params.read().get("dist").unwrap_or_default();
+    let status = Resource::new(dist, status_of);
+    follow_dist(
+        params.read_untracked().get("dist").unwrap_or_default(),
+        move || status.refetch(),
+    );
+    view! {
+        <Title text=move || format!("{} release status", dist())/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Err(error) => view! { <ErrorPanel error=error/> }.into_any(),
+                    Ok(data) => view! { <StatusView data=data/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The states of every release now, and the timeline.
+#[component]
+pub fn StatusView(data: StatusPageData) -> impl IntoView {
+    let name = data.dist.name.clone();
+    view! {
+        <p class="breadcrumb"><a href="/status">"Release status"</a></p>
+        <h1>{name.clone()}</h1>
+        <p>
+            <a href=format!("/status/{name}/feed.atom")>"Atom feed"</a> " · "
+            <a href=format!("/api/v1/dists/{name}/states-by-release")>"JSON"</a>
+        </p>
+        <h2>"Now"</h2>
+        {if data.states_by_release.is_empty() {
+            view! { <p>"No release is in any state."</p> }.into_any()
+        } else {
+            view! {
+                <table class="release-states">
+                    <thead><tr><th>"Release"</th><th>"States"</th></tr></thead>
+                    <tbody>
+                        {data.states_by_release.into_iter().map(|(release, states)| {
+                            let label = if release == "0" { "0 (rolling)".to_string() } else { release.clone() };
+                            view! {
+                                <tr data-release=release.clone()>
+                                    <th scope="row">{label}</th>
+                                    <td>{states.into_iter().map(|s| view! {
+                                        <span class="state-chip" style=format!("--chip: {}", state_colour(&s))>{s.clone()}</span> " "
+                                    }).collect_view()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        <h2>"Timeline"</h2>
+        <Timeline spans=data.spans now=data.now/>
+    }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# `make bench`: one release server per backend, seeded with 100,000 devices and 50 builds, then
+# wrk (64 connections) against /healthz, /v1/upgrade and POST /v1/log. Prints requests/s, p50,
+# p99 and each endpoint's throughput as a ratio of /healthz measured in the same run; then the
+# update check again while a capped rollout steers the channel (`rollout`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN="$ROOT/target/release/sluice"
+PORT=${BENCH_PORT:-3917}
+DURATION=${BENCH_DURATION:-10s}
+CONNECTIONS=64
+DEVICES=100000
+BUILDS=50
+PG_BASE=${SLUICE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+mkdir -p "$OUT"
+
+command -v wrk >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
+command -v sqlite3 >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sqlite3; }
+[ -x "$BIN" ] || cargo build --release -p server --bin sluice
+
+server_pid=""
+stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=""; }
+trap stop_server EXIT
+
+start_server() { # database_url
+  DATABASE_URL="$1" SLUICE_LISTEN=127.0.0.1:$PORT RUST_LOG=warn "$BIN" serve >"$OUT/${BACKEND:-server}-server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.1; done
+  echo "server did not start"; cat "$OUT/${BACKEND:-server}-server.log"; exit 1
+}
+
+# Build i of 50 is dated 2026, month 1 + (i-1)/28, day 1 + (i-1)%28 (as bench/upgrade.lua).
+build_version() { printf 'master-2026-%02d-%02d-%d' $((1 + ($1 - 1) / 28)) $((1 + ($1 - 1) % 28)) "$1"; }
+NEWEST=$(build_version $BUILDS)
+
+seed_builds() { # database_url
+  local token
+  token=$(DATABASE_URL="$1" "$BIN" token create --name bench --role admin | tail -n 1)
+  local api="http://127.0.0.1:$PORT/api/v1"
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"name":"recalbox","version_scheme":"dated","stable_channel":"stable","stable_branch":"master"}' "$api/dists"
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"url_template":"https://mirror-a.example/{dist}/{version}/{board}","weight":2}' "$api/dists/recalbox/mirrors"
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"url_template":"https://mirror-b.example/{dist}/{version}/{board}","weight":1}' "$api/dists/recalbox/mirrors"
+  local sha
+  sha=$(printf 'a%.0s' $(seq 1 64))
+  for i in $(seq 1 $BUILDS); do
+    local v; v=$(build_version "$i")
+    curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d "{\"dist\":\"recalbox\",\"branch\":\"master\",\"version\":\"$v\",\"base_url\":\"https://$v-archive.example\",\"boards\":{\"rpi3\":{\"files\":[{\"name\":\"root.tar.gz\",\"size\":157286400,\"sha256\":\"$sha\"}]}}}" \
+      "$api/builds" || { echo "registering $v failed"; exit 1; }
+  done
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"version\":\"$NEWEST\"}" "$api/channels/recalbox/stable/publish"
+}
+
+# A build fresher than every seeded one, rolled out to 10% of the channel under both caps: the
+# update check then goes through the rollout's cohort and cap counters on every request.
+start_rollout() { # database_url
+  local token api="http://127.0.0.1:$PORT/api/v1" v sha
+  token=$(DATABASE_URL="$1" "$BIN" token create --name bench-rollout --role admin | tail -n 1)
+  v=$(build_version $((BUILDS + 1)))
+  sha=$(printf 'b%.0s' $(seq 1 64))
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"dist\":\"recalbox\",\"branch\":\"master\",\"version\":\"$v\",\"base_url\":\"https://$v-archive.example\",\"boards\":{\"rpi3\":{\"files\":[{\"name\":\"root.tar.gz\",\"size\":157286400,\"sha256\":\"$sha\"}]}}}" \
+    "$api/builds"
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"dist\":\"recalbox\",\"channel\":\"stable\",\"version\":\"$v\",\"steps\":[{\"percent\":10,\"hold_minutes\":600},{\"percent\":100}],\"health\":{\"min_reports\":20,\"max_failure_ratio\":0.05},\"max_grants_per_hour\":500,\"max_in_flight\":200}" \
+    "$api/rollouts"
+}
+
+DEVICE_SQL="INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, last_seen)"
+
+measure() { # label path-or-script method
+  local label=$1 target=$2 script=${3:-}
+  local args=(-t2 -c$CONNECTIONS -d"$DURATION" --latency)
+  [ -n "$script" ] && args+=(-s "$script")
+  wrk "${args[@]}" "http://127.0.0.1:$PORT$target" >"$OUT/$BACKEND-$label.txt"
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$BACKEND-$label.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$OUT/$BACKEND-$label.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$OUT/$BACKEND-$label.txt")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/$BACKEND-$label.txt")
+  echo "$BACKEND $label $rps $p50 $p99 ${non2xx:-0}" >>"$OUT/results.txt"
+}
+
+: >"$OUT/results.txt"
+for BACKEND in sqlite postgres; do
+  if [ "$BACKEND" = sqlite ]; then
+    rm -rf "$OUT/sqlite" && mkdir -p "$OUT/sqlite"
+    URL="sqlite://$OUT/sqlite/sluice.db"
+    start_server "$URL"; seed_builds "$URL"
+    sqlite3 "$OUT/sqlite/sluice.db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $DEVICES - 1)
+      $DEVICE_SQL SELECT 1, 'device-' || i, 'rpi3', 'stable', 'bench', '$NEWEST', 0, 0 FROM n;"
+  else
+    bash scripts/ensure-postgres.sh
+    psql "$PG_BASE" -qc "DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)" -c "CREATE DATABASE sluice_bench"
+    URL="${PG_BASE%/*}/sluice_bench"
+    start_server "$URL"; seed_builds "$URL"
+    psql "$URL" -qc "$DEVICE_SQL SELECT 1, 'device-' || i, 'rpi3', 'stable', 'bench', '$NEWEST', 0, 0 FROM generate_series(0, $DEVICES - 1) AS i"
+  fi
+  measure healthz /healthz
+  measure upgrade / bench/upgrade.lua
+  measure report /v1/log bench/report.lua
+  start_rollout "$URL"
+  measure rollout / bench/upgrade.lua
+  stop_server
+done
+
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk -t2 -c$CONNECTIONS -d$DURATION on the same machine"
+awk '
+  { rps[$1" "$2] = $3; line[NR] = $0 }
+  END {
+    printf "%-9s %-8s %12s %10s %10s %8s %s\n", "backend", "endpoint", "requests/s", "p50", "p99", "non-2xx", "vs /healthz"
+    for (i = 1; i <= NR; i++) {
+      split(line[i], f, " ")
+      printf "%-9s %-8s %12s %10s %10s %8s %.2f\n", f[1], f[2], f[3], f[4], f[5], f[6], f[3] / rps[f[1]" healthz"]
+    }
+  }' "$OUT/results.txt" | tee "$OUT/summary.txt"

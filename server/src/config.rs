@@ -1,0 +1,156 @@
+//! Typed configuration: command-line flags, each with an environment variable, and defaults
+//! that run on a laptop with no configuration at all.
+
+use clap::Args;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/sluice.db";
+
+#[derive(Args, Clone)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: Option<SocketAddr>,
+    /// The address people reach Sluice at; `https://…` makes session cookies Secure.
+    #[arg(long, env = "SLUICE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The folder holding the built site (`pkg/`); found next to the binary when not given.
+    #[arg(long, env = "SLUICE_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+    /// For rehearsals only: run rollout clocks this many times faster (60 makes a policy
+    /// minute last one second). Leave it out in production.
+    #[arg(long, env = "SLUICE_REHEARSAL_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    pub rehearsal_speedup: Option<u32>,
+    /// `amqp://user:password@host:5672/vhost`: publish every event there (fedora-messaging
+    /// format); nothing is published to AMQP when unset.
+    #[arg(long, env = "SLUICE_AMQP_URL")]
+    pub amqp_url: Option<String>,
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub site_root: PathBuf,
+    /// How long a rollout policy's minute lasts, in milliseconds (60,000 but in rehearsals).
+    pub minute_ms: i64,
+    pub amqp_url: Option<String>,
+}
+
+impl Config {
+    pub fn new(database: &DatabaseArgs, serve: &ServeArgs) -> Config {
+        Config {
+            listen: serve
+                .listen
+                .unwrap_or_else(|| ([127, 0, 0, 1], 3000).into()),
+            database_url: database.database_url.clone(),
+            public_url: serve.public_url.clone(),
+            site_root: serve.site_root.clone().unwrap_or_else(find_site_root),
+            minute_ms: 60_000 / i64::from(serve.rehearsal_speedup.unwrap_or(1)),
+            amqp_url: serve.amqp_url.clone(),
+        }
+    }
+
+    /// A configuration for tests: port 0, the given database, no site.
+    pub fn for_tests(database_url: &str) -> Config {
+        Config {
+            listen: ([127, 0, 0, 1], 0).into(),
+            database_url: database_url.to_string(),
+            public_url: None,
+            site_root: PathBuf::from("target/site"),
+            minute_ms: 60_000,
+            amqp_url: None,
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// `target/site` when run from the repository root, else `../site` next to the binary
+/// (`target/release/sluice` → `target/site`).
+fn find_site_root() -> PathBuf {
+    let from_root = PathBuf::from("target/site");
+    if from_root.join("pkg").is_dir() {
+        return from_root;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|dir| dir.join("site")))
+        .filter(|dir| dir.join("pkg").is_dir())
+        .unwrap_or(from_root)
+}
+
+/// Hides the password of a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("public_url", &self.public_url)
+            .field("site_root", &self.site_root)
+            .field("amqp_url", &self.amqp_url.as_deref().map(redact_url))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_never_show_in_debug_output() {
+        let mut config = Config::for_tests("postgres://sluice:hunter2@db.example/sluice");
+        config.public_url = Some("https://sluice.example".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("postgres://sluice:***@db.example/sluice"));
+    }
+
+    #[test]
+    fn urls_without_a_password_are_shown_as_they_are() {
+        assert_eq!(
+            redact_url("sqlite://data/sluice.db"),
+            "sqlite://data/sluice.db"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+    }
+
+    #[test]
+    fn cookies_are_secure_only_behind_https() {
+        let mut config = Config::for_tests("sqlite://x.db");
+        assert!(!config.secure_cookies());
+        config.public_url = Some("https://sluice.example".into());
+        assert!(config.secure_cookies());
+    }
+}

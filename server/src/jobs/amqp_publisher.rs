@@ -1,0 +1,217 @@
+//! Publishes every outbox message to AMQP when `SLUICE_AMQP_URL` is set, in the
+//! fedora-messaging wire format: the JSON body, `Content-Type: application/json`, persistent,
+//! and the headers `fedora_messaging_schema`, `fedora_messaging_severity` and `sent-at`, on the
+//! `amq.topic` exchange with the message's topic as routing key.
+//!
+//! Its place in the outbox is a row of `outbox_cursors`, moved after each publish, so a restart
+//! or a broker outage resumes where it stopped (at least once: a crash between publishing and
+//! moving the cursor publishes that message again, with the same `message_id`).
+
+use amqprs::channel::{BasicPublishArguments, Channel};
+use amqprs::connection::{Connection, OpenConnectionArguments};
+use amqprs::{BasicProperties, FieldTable, FieldValue};
+use app::backend::outbox::{self, OutboxMessage};
+use app::backend::AppState;
+use std::time::Duration;
+
+pub const EXCHANGE: &str = "amq.topic";
+const CURSOR: &str = "amqp";
+/// fedora-messaging's INFO.
+const SEVERITY_INFO: i32 = 20;
+const RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// The parts of `amqp://user:password@host:port/vhost`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AmqpTarget {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    pub vhost: String,
+}
+
+pub fn parse_url(url: &str) -> Result<AmqpTarget, String> {
+    let rest = url
+        .strip_prefix("amqp://")
+        .ok_or("SLUICE_AMQP_URL must start with amqp://")?;
+    let (authority, vhost) = rest.split_once('/').unwrap_or((rest, ""));
+    let (credentials, host_port) = authority
+        .rsplit_once('@')
+        .unwrap_or(("guest:guest", authority));
+    let (username, password) = credentials.split_once(':').unwrap_or((credentials, ""));
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().map_err(|_| "bad port in SLUICE_AMQP_URL")?),
+        None => (host_port, 5672),
+    };
+    if host.is_empty() {
+        return Err("SLUICE_AMQP_URL names no host".into());
+    }
+    Ok(AmqpTarget {
+        host: host.to_string(),
+        port,
+        username: percent_decode(username),
+        password: percent_decode(password),
+        vhost: if vhost.is_empty() {
+            "/".into()
+        } else {
+            percent_decode(vhost)
+        },
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The fedora-messaging headers of one message.
+pub fn headers(message: &OutboxMessage, sent_at: &str) -> FieldTable {
+    let mut headers = FieldTable::new();
+    let schema = format!("sluice:{}", message.topic);
+    for (name, value) in [
+        (
+            "fedora_messaging_schema",
+            FieldValue::S(schema.try_into().expect("short")),
+        ),
+        ("fedora_messaging_severity", FieldValue::I(SEVERITY_INFO)),
+        (
+            "sent-at",
+            FieldValue::S(sent_at.to_string().try_into().expect("short")),
+        ),
+    ] {
+        headers.insert(name.try_into().expect("a short header name"), value);
+    }
+    headers
+}
+
+/// Runs until the process ends: connects (again) when needed, publishes what is new.
+pub fn spawn(state: AppState, url: String) -> Result<tokio::task::JoinHandle<()>, String> {
+    let target = parse_url(&url)?;
+    Ok(tokio::spawn(async move {
+        let mut live = state.outbox.subscribe();
+        let mut channel: Option<(Connection, Channel)> = None;
+        loop {
+            if let Err(e) = publish_new(&state, &target, &mut channel).await {
+                tracing::warn!(error = %e, "AMQP publishing stopped; retrying");
+                if let Some((connection, _)) = channel.take() {
+                    let _ = connection.close().await;
+                }
+                tokio::time::sleep(RETRY_EVERY).await;
+                continue;
+            }
+            tokio::select! {
+                _ = live.recv() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }))
+}
+
+async fn publish_new(
+    state: &AppState,
+    target: &AmqpTarget,
+    channel: &mut Option<(Connection, Channel)>,
+) -> Result<(), String> {
+    let mut after = outbox::cursor(&state.db, CURSOR)
+        .await
+        .map_err(|e| e.to_string())?;
+    loop {
+        let messages = outbox::since(&state.db, after, 100)
+            .await
+            .map_err(|e| e.to_string())?;
+        if messages.is_empty() {
+            return Ok(());
+        }
+        if channel.as_ref().is_none_or(|(c, _)| !c.is_open()) {
+            *channel = Some(connect(target).await?);
+        }
+        let (_, open) = channel.as_ref().expect("connected above");
+        for message in messages {
+            publish(open, &message).await?;
+            after = message.id;
+            outbox::advance_cursor(&state.db, CURSOR, after)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+}
+
+async fn connect(target: &AmqpTarget) -> Result<(Connection, Channel), String> {
+    let args = OpenConnectionArguments::new(
+        &target.host,
+        target.port,
+        &target.username,
+        &target.password,
+    )
+    .virtual_host(&target.vhost)
+    .connection_name("sluice")
+    .finish();
+    let connection = Connection::open(&args).await.map_err(|e| {
+        format!(
+            "cannot connect to AMQP at {}:{}: {e}",
+            target.host, target.port
+        )
+    })?;
+    let channel = connection
+        .open_channel(None)
+        .await
+        .map_err(|e| format!("cannot open an AMQP channel: {e}"))?;
+    Ok((connection, channel))
+}
+
+async fn publish(channel: &Channel, message: &OutboxMessage) -> Result<(), String> {
+    let sent_at = app::model::time_fmt::rfc3339_millis(app::backend::clock::now_millis());
+    let properties = BasicProperties::default()
+        .with_content_type("application/json")
+        .with_content_encoding("utf-8")
+        .with_persistence(true)
+        .with_message_id(&format!("sluice-outbox-{}", message.id))
+        .with_headers(headers(message, &sent_at))
+        .finish();
+    channel
+        .basic_publish(
+            properties,
+            message.payload.clone().into_bytes(),
+            BasicPublishArguments::new(EXCHANGE, &message.topic),
+        )
+        .await
+        .map_err(|e| format!("AMQP publish failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amqp_urls_give_host_port_credentials_and_vhost() {
+        assert_eq!(
+            parse_url("amqp://guest:guest@127.0.0.1:5672").unwrap(),
+            AmqpTarget {
+                host: "127.0.0.1".into(),
+                port: 5672,
+                username: "guest".into(),
+                password: "guest".into(),
+                vhost: "/".into()
+            }
+        );
+        let t = parse_url("amqp://u:p%40ss@mq.example/%2ffedora").unwrap();
+        assert_eq!(
+            (t.port, t.password.as_str(), t.vhost.as_str()),
+            (5672, "p@ss", "/fedora")
+        );
+        assert!(parse_url("http://x").is_err());
+    }
+}

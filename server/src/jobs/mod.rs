@@ -1,0 +1,4 @@
+//! Background work that runs beside the HTTP server.
+
+pub mod amqp_publisher;
+pub mod outbox_worker;

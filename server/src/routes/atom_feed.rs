@@ -1,0 +1,80 @@
+//! `GET /status/{dist}/feed.atom`: the newest release events of a public dist as an Atom feed,
+//! for feed readers and the people who prefer them to webhooks.
+
+use app::backend::{release_stream, AppState, Caller};
+use app::model::release_stream::ReleaseEvent;
+use app::model::time_fmt::rfc3339_millis;
+use app::AppError;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::header::CONTENT_TYPE;
+
+const ENTRIES: i64 = 50;
+
+pub async fn feed(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    Path(dist): Path<String>,
+) -> Result<Response, AppError> {
+    let found = release_stream::readable_dist(&state.db, caller.as_ref().ok(), &dist).await?;
+    let events = release_stream::recent_events(&state.db, &found.dist.name, ENTRIES).await?;
+    let base = state.public_url.clone().unwrap_or_default();
+    let body = render(&base, &found.dist.name, &events);
+    Ok((
+        [(CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The feed document; `base` is the public URL (may be empty: links are then relative).
+pub fn render(base: &str, dist: &str, events: &[ReleaseEvent]) -> String {
+    let updated = events
+        .iter()
+        .map(|e| e.recorded_at)
+        .max()
+        .map(rfc3339_millis)
+        .unwrap_or_else(|| rfc3339_millis(0));
+    let page = format!("{base}/status/{dist}");
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+         <feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
+         <title>{} release events</title>\n<id>tag:sluice,2026:release-stream:{}</id>\n\
+         <updated>{updated}</updated>\n<link rel=\"alternate\" href=\"{}\"/>\n\
+         <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
+        escape(dist),
+        escape(dist),
+        escape(&page),
+        escape(&page)
+    );
+    for e in events {
+        let title = format!("{} {} {} {}", dist, e.release, e.action.as_str(), e.state);
+        let summary = if e.note.is_empty() {
+            format!("{} ({})", e.short(), e.actor)
+        } else {
+            format!("{} ({}): {}", e.short(), e.actor, e.note)
+        };
+        out.push_str(&format!(
+            "<entry>\n<title>{}</title>\n<id>tag:sluice,2026:release-event:{}:{}</id>\n\
+             <updated>{}</updated>\n<published>{}</published>\n<author><name>{}</name></author>\n\
+             <link rel=\"alternate\" href=\"{}\"/>\n<summary>{}</summary>\n</entry>\n",
+            escape(&title),
+            escape(dist),
+            e.id,
+            rfc3339_millis(e.recorded_at),
+            rfc3339_millis(e.at),
+            escape(&e.actor),
+            escape(&page),
+            escape(&summary)
+        ));
+    }
+    out.push_str("</feed>\n");
+    out
+}

@@ -1,0 +1,349 @@
+//! The device protocol, kept exactly as real devices speak it (seed 000):
+//! `GET /v1/upgrade?arch&branch&boardversion&uuid&user`, the path-only legacy version file, and
+//! `POST /v1/log`. The update check reads only the in-memory catalog.
+
+use super::forms::ClientAddress;
+use app::backend::clock::now_millis;
+use app::backend::devices::Seen;
+use app::backend::reports::ReportRecord;
+use app::backend::rollout_tracker::Decision;
+use app::backend::AppState;
+use app::model::catalog::{CheckError, DistCatalog, OfferableBuild};
+use app::model::device_report::DeviceReport;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, RETRY_AFTER};
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub const MAX_REPORT_BYTES: usize = 64 * 1024;
+const PARAM_MAX: usize = 256;
+
+/// `{"error":{"code","message","field"}}` for devices.
+fn device_error(status: StatusCode, code: &str, field: &str, message: String) -> Response {
+    let body = serde_json::json!({ "error": { "code": code, "message": message, "field": field } });
+    (status, Json(body)).into_response()
+}
+
+fn check_error(error: CheckError) -> Response {
+    match error {
+        CheckError::Invalid { field, message } => {
+            device_error(StatusCode::BAD_REQUEST, "invalid", field, message)
+        }
+        CheckError::Unknown { field, message } => {
+            device_error(StatusCode::NOT_FOUND, "not_found", field, message)
+        }
+    }
+}
+
+/// The query parameters, each required one present, short and printable.
+struct UpgradeQuery {
+    arch: String,
+    branch: String,
+    boardversion: String,
+    uuid: String,
+    user: String,
+    dist: Option<String>,
+}
+
+fn parse_query(raw: Option<&str>) -> Result<UpgradeQuery, CheckError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| CheckError::Invalid {
+            field: "query",
+            message: e.to_string(),
+        })?;
+    let mut params: HashMap<String, String> = pairs.into_iter().collect();
+    let mut take = |field: &'static str, required: bool| -> Result<Option<String>, CheckError> {
+        match params.remove(field) {
+            Some(v) if v.len() > PARAM_MAX || v.chars().any(char::is_control) => {
+                Err(CheckError::Invalid {
+                    field,
+                    message: format!("must be at most {PARAM_MAX} printable characters"),
+                })
+            }
+            Some(v) if !v.is_empty() => Ok(Some(v)),
+            _ if required => Err(CheckError::Invalid {
+                field,
+                message: "is required".into(),
+            }),
+            _ => Ok(None),
+        }
+    };
+    Ok(UpgradeQuery {
+        arch: take("arch", true)?.unwrap_or_default(),
+        branch: take("branch", true)?.unwrap_or_default(),
+        boardversion: take("boardversion", true)?.unwrap_or_default(),
+        uuid: take("uuid", true)?.unwrap_or_default(),
+        user: take("user", false)?.unwrap_or_default(),
+        dist: take("dist", false)?,
+    })
+}
+
+#[derive(Serialize)]
+struct OfferFile {
+    name: String,
+    url: String,
+    size: i64,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct Offer {
+    url: String,
+    version: String,
+    files: Vec<OfferFile>,
+    mirrors: Vec<String>,
+    report_url: String,
+}
+
+fn offer(
+    state: &AppState,
+    headers: &HeaderMap,
+    dist: &DistCatalog,
+    build: &OfferableBuild,
+    board: &str,
+    uuid: &str,
+) -> Offer {
+    let mirrors = dist.download_bases(build, board, uuid);
+    let url = mirrors[0].clone();
+    let files = build
+        .files
+        .get(board)
+        .map(|files| {
+            files
+                .iter()
+                .map(|f| OfferFile {
+                    name: f.name.clone(),
+                    url: format!("{url}/{}", f.name),
+                    size: f.size,
+                    sha256: f.sha256.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Offer {
+        url,
+        version: build.version.clone(),
+        files,
+        mirrors,
+        report_url: format!("{}/v1/log", public_base(state, headers)),
+    }
+}
+
+/// Where devices reach this server: the configured public URL, else the Host they used.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    }
+}
+
+fn wants_text(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/plain") && !v.contains("application/json"))
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query = match parse_query(raw.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return check_error(e),
+    };
+    let catalog = state.catalog.get();
+    let decided = catalog.dist(query.dist.as_deref()).and_then(|dist| {
+        let current = dist.current_key(&query.boardversion)?;
+        let build = dist.freshest_for(&query.arch, &query.branch, current.as_ref())?;
+        Ok((dist, current, build))
+    });
+    let (dist, current, mut build) = match decided {
+        Ok(found) => found,
+        Err(e) => return check_error(e),
+    };
+    let now = now_millis();
+    let mut retry_after = None;
+    if let Some(rollout) = dist.rollout_for(&query.branch) {
+        let baseline = build.map(|b| &b.key);
+        match state.catalog.rollouts.decide(
+            rollout,
+            &query.arch,
+            current.as_ref(),
+            baseline,
+            &query.uuid,
+            now,
+        ) {
+            Decision::Baseline => {}
+            Decision::Offer => build = Some(&rollout.build),
+            Decision::Capped {
+                retry_after_seconds,
+            } => {
+                build = None;
+                retry_after = Some(retry_after_seconds);
+            }
+        }
+    }
+    state.seen.note(
+        dist.id,
+        &query.uuid,
+        Seen {
+            board: query.arch.clone(),
+            branch: query.branch.clone(),
+            user: query.user.clone(),
+            version: query.boardversion.clone(),
+            at: now,
+            offered: build.map(|b| b.version.clone()),
+        },
+    );
+    let Some(build) = build else {
+        return no_update(retry_after);
+    };
+    let answer = offer(&state, &headers, dist, build, &query.arch, &query.uuid);
+    if wants_text(&headers) {
+        ([(CONTENT_TYPE, "text/plain; charset=utf-8")], answer.url).into_response()
+    } else {
+        Json(answer).into_response()
+    }
+}
+
+/// 204, with a `Retry-After` hint when a rollout's cap holds the device back.
+fn no_update(retry_after: Option<u64>) -> Response {
+    match retry_after {
+        Some(seconds) => {
+            (StatusCode::NO_CONTENT, [(RETRY_AFTER, seconds.to_string())]).into_response()
+        }
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// `GET /legacy/{dist}/{branch}/{board}/{file}`: for clients that cannot send query parameters
+/// (NOOBS): the version they should run, as plain text.
+pub async fn legacy_version(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Path((dist, branch, board, file)): Path<(String, String, String, String)>,
+) -> Response {
+    let catalog = state.catalog.get();
+    let found = catalog.dist(Some(&dist)).and_then(|dist| {
+        if dist.legacy_version_file.as_deref() != Some(file.as_str()) {
+            return Err(CheckError::Unknown {
+                field: "file",
+                message: format!("dist '{}' has no legacy version file '{file}'", dist.name),
+            });
+        }
+        Ok((dist, dist.freshest_for(&board, &branch, None)?))
+    });
+    let (dist, mut build) = match found {
+        Ok(found) => found,
+        Err(e) => return check_error(e),
+    };
+    // These clients send no uuid: a rollout's caps, per client address, are their canary.
+    if let Some(rollout) = dist.rollout_for(&branch) {
+        match state
+            .catalog
+            .rollouts
+            .decide_legacy(rollout, &board, &address, now_millis())
+        {
+            Decision::Baseline => {}
+            Decision::Offer => build = Some(&rollout.build),
+            Decision::Capped {
+                retry_after_seconds,
+            } if build.is_none() => return no_update(Some(retry_after_seconds)),
+            Decision::Capped { .. } => {}
+        }
+    }
+    match build {
+        Some(build) => (
+            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{}\n", build.version),
+        )
+            .into_response(),
+        None => device_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "branch",
+            "no build is offered on this branch yet".into(),
+        ),
+    }
+}
+
+/// `POST /v1/log`: a device's report, answered once it is durable.
+pub async fn report(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return device_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "body",
+                format!("a report must be at most {MAX_REPORT_BYTES} bytes"),
+            )
+        }
+        Err(rejection) => {
+            return device_error(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "body",
+                rejection.body_text(),
+            )
+        }
+    };
+    let report = match DeviceReport::parse(&body) {
+        Ok(report) => report,
+        Err(e) => return device_error(StatusCode::BAD_REQUEST, "invalid", e.field, e.message),
+    };
+    let catalog = state.catalog.get();
+    let dist = match catalog.dist(report.dist.as_deref()) {
+        Ok(dist) => dist,
+        Err(e) => return check_error(e),
+    };
+    let now = now_millis();
+    let grant = dist
+        .rollout_for(&report.branch)
+        .and_then(|rollout| state.catalog.rollouts.on_report(rollout, &report, now));
+    let record = ReportRecord {
+        dist_id: dist.id,
+        report,
+        address,
+        received_at: now,
+        grant,
+    };
+    match state.reports.submit(record).await {
+        Ok(()) => Json(serde_json::json!({ "recorded": true })).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `GET /v1/dists/{dist}`: what a device (or the fleet simulator) needs to know about a dist,
+/// from the in-memory catalog: its version scheme and the version older than every build.
+pub async fn dist_info(State(state): State<AppState>, Path(dist): Path<String>) -> Response {
+    let catalog = state.catalog.get();
+    match catalog.dist(Some(&dist)) {
+        Ok(dist) => Json(serde_json::json!({
+            "name": dist.name,
+            "version_scheme": dist.scheme.as_str(),
+            "stable_channel": dist.stable_channel,
+            "floor_version": dist.scheme.floor(),
+        }))
+        .into_response(),
+        Err(e) => check_error(e),
+    }
+}

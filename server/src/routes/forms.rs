@@ -1,0 +1,216 @@
+//! Plain HTML form posts for first run, sign-in and sign-out, so they work with JavaScript off.
+//! A client that asks for JSON (`Accept: application/json`) gets JSON instead of redirects.
+
+use app::backend::audit::{self, Actor};
+use app::backend::caller::SESSION_USER_KEY;
+use app::backend::db::internal;
+use app::backend::server_fn::client_address;
+use app::backend::users::{self, UserRecord};
+use app::backend::{login, AppState};
+use app::AppError;
+use axum::extract::{FromRequestParts, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use http::header::ACCEPT;
+use http::request::Parts;
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+/// The client's address, for the audit log.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts)))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// Usernames as typed may be anything; only this much of one goes to the throttle and the log.
+fn clipped(name: &str) -> String {
+    name.trim().chars().take(64).collect()
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let username = clipped(&form.username);
+    let json = wants_json(&headers);
+    match login::attempt(&state.db, &username, &form.password).await {
+        Ok(user) => match start_session(&state, &session, &user, &address, "session.login").await {
+            Ok(()) if json => Json(serde_json::json!({
+                "username": user.username, "role": user.role
+            }))
+            .into_response(),
+            Ok(()) => Redirect::to("/").into_response(),
+            Err(error) => error.into_response(),
+        },
+        Err(AppError::Unauthorized) => {
+            let actor = Actor {
+                name: username.clone(),
+                address,
+            };
+            if let Err(error) = record(&state, &actor, "session.login_failed", &username).await {
+                return error.into_response();
+            }
+            if json {
+                AppError::Unauthorized.into_response()
+            } else {
+                Redirect::to("/login?error=invalid").into_response()
+            }
+        }
+        Err(AppError::TooManyRequests) if !json => (
+            StatusCode::TOO_MANY_REQUESTS,
+            Html(message_page(
+                "Too many failed sign-ins",
+                "This username had too many failed sign-ins. Try again in 15 minutes.",
+            )),
+        )
+            .into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    session: Session,
+) -> Response {
+    let user_id: Option<i64> = session.get(SESSION_USER_KEY).await.ok().flatten();
+    if let Some(user) = match user_id {
+        Some(id) => users::find_by_id(&state.db, id).await.ok().flatten(),
+        None => None,
+    } {
+        let actor = Actor {
+            name: user.username.clone(),
+            address,
+        };
+        if let Err(error) = record(&state, &actor, "session.logout", &user.username).await {
+            return error.into_response();
+        }
+    }
+    if let Err(e) = session.flush().await {
+        tracing::error!(error = %e, "cannot end the session");
+        return AppError::Internal.into_response();
+    }
+    Redirect::to("/login").into_response()
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Response {
+    let json = wants_json(&headers);
+    let username = form.username.trim();
+    let result = if form.password != form.password_confirm {
+        Err(AppError::validation(
+            "password_confirm",
+            "the two passwords differ",
+        ))
+    } else {
+        users::create_first_admin(&state.db, &address, username, &form.password).await
+    };
+    let user = match result {
+        Ok(user) => user,
+        Err(error) if json => return error.into_response(),
+        Err(error) => {
+            let code = match &error {
+                AppError::Validation { field, .. } if field == "password_confirm" => "mismatch",
+                AppError::Validation { field, .. } if field == "username" => "username",
+                AppError::Validation { .. } => "password",
+                AppError::Conflict { .. } => "exists",
+                _ => return error.into_response(),
+            };
+            return Redirect::to(&format!("/?error={code}")).into_response();
+        }
+    };
+    match start_session(&state, &session, &user, &address, "session.login").await {
+        Ok(()) if json => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "username": user.username, "role": user.role })),
+        )
+            .into_response(),
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Signs the user in on a fresh session id, so an id planted before sign-in is worthless.
+async fn start_session(
+    state: &AppState,
+    session: &Session,
+    user: &UserRecord,
+    address: &str,
+    action: &str,
+) -> Result<(), AppError> {
+    let store_error = |e: tower_sessions::session::Error| {
+        tracing::error!(error = %e, "session store error");
+        AppError::Internal
+    };
+    session.cycle_id().await.map_err(store_error)?;
+    session
+        .insert(SESSION_USER_KEY, user.id)
+        .await
+        .map_err(store_error)?;
+    let actor = Actor {
+        name: user.username.clone(),
+        address: address.to_string(),
+    };
+    record(state, &actor, action, &user.username).await
+}
+
+async fn record(
+    state: &AppState,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+) -> Result<(), AppError> {
+    let mut conn = state.db.pool.acquire().await.map_err(internal)?;
+    audit::record(&mut conn, actor, action, target, "").await
+}
+
+/// A minimal page for answers that are not a Leptos route (such as 429).
+fn message_page(title: &str, message: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Sluice</title><link rel=\"stylesheet\" href=\"/pkg/sluice.css\"></head>\
+         <body><main id=\"content\" class=\"narrow\"><section class=\"error-panel\" role=\"alert\">\
+         <h1>{title}</h1><p class=\"form-error\">{message}</p><p><a href=\"/login\">Back to sign in</a></p>\
+         </section></main></body></html>"
+    )
+}

@@ -1,0 +1,243 @@
+//! Building the service and running it until a shutdown signal.
+
+use crate::config::{redact_url, Config};
+use crate::routes;
+use app::backend::catalog_store::CatalogStore;
+use app::backend::db::{DbError, NativePool};
+use app::backend::devices::SeenBuffer;
+use app::backend::outbox::Outbox;
+use app::backend::reports::ReportWriter;
+use app::backend::rollout_tracker::RolloutTracker;
+use app::backend::rollouts;
+use app::backend::{passwords, AppState, Db};
+use app::{shell, App};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+pub const SESSION_COOKIE: &str = "sluice_session";
+/// How often expired sessions are deleted from the database.
+const SESSION_CLEANUP: std::time::Duration = std::time::Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Database(#[from] DbError),
+    #[error("cannot load the build catalog from the database")]
+    Catalog,
+    #[error("cannot start the outbox worker")]
+    Outbox,
+    #[error("{0}")]
+    Amqp(String),
+    #[error("cannot prepare the session table: {0}")]
+    Sessions(String),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built service, listening, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+    /// The outbox consumers, stopped as soon as shutdown begins; what they had not delivered
+    /// stays in the outbox for the next start.
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight and writes what
+    /// is still buffered.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let workers = self.workers;
+        let shutdown = async move {
+            shutdown.await;
+            for worker in workers {
+                worker.abort();
+            }
+        };
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        if let Err(e) = self.state.seen.flush(&self.state.db).await {
+            tracing::error!(error = %e, "could not write the last device check-ins");
+        }
+        if let Err(e) = self.state.catalog.rollouts.flush(&self.state.db).await {
+            tracing::error!(error = %e, "could not write the last rollout offers");
+        }
+        served
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+pub async fn build(config: &Config) -> Result<Server, StartError> {
+    tracing::info!(database = %redact_url(&config.database_url), "opening the database");
+    let db = Db::connect(&config.database_url).await?;
+    passwords::warm_up().await;
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("sluice")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(listener.local_addr().map_err(|source| StartError::Listen {
+            address: config.listen,
+            source,
+        })?)
+        .build();
+    if config.minute_ms != 60_000 {
+        tracing::warn!(
+            minute_ms = config.minute_ms,
+            "rehearsal: rollout clocks run fast"
+        );
+    }
+    let catalog = CatalogStore::new(RolloutTracker::new(config.minute_ms));
+    catalog.reload(&db).await.map_err(|_| StartError::Catalog)?;
+    catalog.spawn_refresher(db.clone());
+    catalog.rollouts.spawn_flusher(db.clone());
+    rollouts::spawn_ticker(db.clone(), catalog.clone());
+    let seen = SeenBuffer::default();
+    seen.spawn_flusher(db.clone());
+    let reports = ReportWriter::spawn(db.clone());
+    let state = AppState {
+        db,
+        leptos_options,
+        catalog,
+        seen,
+        reports,
+        outbox: Outbox::default(),
+        public_url: config.public_url.clone(),
+    };
+
+    let mut workers = vec![crate::jobs::outbox_worker::spawn(state.clone())
+        .await
+        .map_err(|_| StartError::Outbox)?];
+    if let Some(url) = &config.amqp_url {
+        workers.push(
+            crate::jobs::amqp_publisher::spawn(state.clone(), url.clone())
+                .map_err(StartError::Amqp)?,
+        );
+    }
+
+    let router = console_router(&state);
+    let router = match &state.db.native {
+        NativePool::Sqlite(pool) => {
+            let store = SqliteStore::new(pool.clone());
+            store
+                .migrate()
+                .await
+                .map_err(|e| StartError::Sessions(e.to_string()))?;
+            tokio::spawn(store.clone().continuously_delete_expired(SESSION_CLEANUP));
+            with_sessions(router, store, config)
+        }
+        NativePool::Postgres(pool) => {
+            let store = PostgresStore::new(pool.clone());
+            store
+                .migrate()
+                .await
+                .map_err(|e| StartError::Sessions(e.to_string()))?;
+            tokio::spawn(store.clone().continuously_delete_expired(SESSION_CLEANUP));
+            with_sessions(router, store, config)
+        }
+    };
+    let router = routes::csrf::layer(router);
+    Ok(Server {
+        listener,
+        router,
+        state,
+        workers,
+    })
+}
+
+/// The console's routes, generated once per process. Generating them sets a process-wide flag
+/// that parks every resource first polled meanwhile for good (leptos issue #4773), so a second
+/// server starting in the same process (as in the integration tests) could hang pages another
+/// one is rendering.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<leptos_axum::AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+fn console_router(state: &AppState) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let route_list = route_list();
+    routes::router()
+        .leptos_routes(state, route_list, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(
+            routes::rpc_status::bad_arguments_are_400,
+        ))
+        .with_state(state.clone())
+}
+
+fn with_sessions<S>(router: Router, store: S, config: &Config) -> Router
+where
+    S: SessionStore + Clone,
+{
+    let layer = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+    router.layer(layer)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

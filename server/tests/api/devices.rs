@@ -1,0 +1,555 @@
+//! The device protocol of seed 000 over real HTTP.
+
+use crate::harness::{Backend, TestApp};
+use app::model::Role;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+const SEED_REPORT: &str = r#"{ "board": "rpi3", "uuid": 012456789, "user": "digitallumberjack@recalbox.com", "boardversion": "master-2017-08-26-891011", "branch": "stable", "updateTimeInSeconds": 286, "status": "OK" }"#;
+
+pub(crate) fn sha(c: char) -> String {
+    c.to_string().repeat(64)
+}
+
+/// A Sluice with the recalbox dist, and an admin API client.
+pub(crate) async fn recalbox(backend: Backend) -> (TestApp, Client) {
+    recalbox_on(TestApp::spawn(backend).await).await
+}
+
+/// The recalbox dist on this app.
+pub(crate) async fn recalbox_on(app: TestApp) -> (TestApp, Client) {
+    let admin = app.api(&app.token(Role::Admin).await);
+    let created = admin
+        .post(app.at("/api/v1/dists"))
+        .json(&json!({"name":"recalbox","version_scheme":"dated","stable_channel":"stable","stable_branch":"master","legacy_version_file":"recalbox.version"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    (app, admin)
+}
+
+pub(crate) fn build(branch: &str, version: &str, boards: &[&str]) -> Value {
+    let files: serde_json::Map<String, Value> = boards
+        .iter()
+        .map(|b| {
+            (
+                b.to_string(),
+                json!({"files":[{"name":"root.tar.gz","size":157286400,"sha256":sha('a')},{"name":"boot.tar.gz","size":1024,"sha256":sha('b')}]}),
+            )
+        })
+        .collect();
+    json!({"dist":"recalbox","branch":branch,"version":version,
+           "base_url":format!("https://{version}-archive.recalbox.com"),"boards":files,"notes":"test"})
+}
+
+pub(crate) async fn register(app: &TestApp, client: &Client, body: &Value) -> reqwest::Response {
+    client
+        .post(app.at("/api/v1/builds"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn publish(app: &TestApp, client: &Client, version: &str) -> reqwest::Response {
+    client
+        .post(app.at("/api/v1/channels/recalbox/stable/publish"))
+        .json(&json!({ "version": version }))
+        .send()
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn check(app: &TestApp, query: &str) -> reqwest::Response {
+    crate::harness::get(app.at(&format!("/v1/upgrade?{query}")))
+        .await
+        .unwrap()
+}
+
+pub(crate) const ON_0824: &str = "arch=rpi3&branch=stable&boardversion=master-2017-08-24-123456&uuid=012456789&user=digitallumberjack@recalbox.com";
+const ON_0824_NO_PREFIX: &str = "arch=rpi3&branch=stable&boardversion=2017-08-24-123456&uuid=012456789&user=digitallumberjack@recalbox.com";
+
+async fn the_seed_story_runs_end_to_end(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    assert_eq!(
+        register(
+            &app,
+            &admin,
+            &build("master", "master-2017-08-24-123456", &["rpi3"])
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        publish(&app, &admin, "master-2017-08-24-123456")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // "The answer is 204: No Content as I already have the last version."
+    let up_to_date = check(&app, ON_0824).await;
+    assert_eq!(up_to_date.status(), StatusCode::NO_CONTENT);
+    assert!(up_to_date.bytes().await.unwrap().is_empty());
+
+    // A new master build is registered: not offered before it is published.
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-891011", &["rpi3"]),
+    )
+    .await;
+    assert_eq!(check(&app, ON_0824).await.status(), StatusCode::NO_CONTENT);
+    publish(&app, &admin, "master-2017-08-26-891011").await;
+
+    // "The answer is 200 and the response has a body", even for the prefix-less boardversion.
+    for query in [ON_0824, ON_0824_NO_PREFIX] {
+        let offer = check(&app, query).await;
+        assert_eq!(offer.status(), StatusCode::OK);
+        let offer: Value = offer.json().await.unwrap();
+        assert_eq!(
+            offer["url"],
+            "https://master-2017-08-26-891011-archive.recalbox.com"
+        );
+        assert_eq!(offer["version"], "master-2017-08-26-891011");
+        assert_eq!(
+            offer["files"][0]["url"],
+            "https://master-2017-08-26-891011-archive.recalbox.com/root.tar.gz"
+        );
+        assert_eq!(offer["files"][0]["sha256"], sha('a'));
+        assert!(offer["report_url"].as_str().unwrap().ends_with("/v1/log"));
+    }
+
+    // The device reports back, byte for byte as the seed prints it.
+    let reported = crate::harness::client()
+        .post(app.at("/v1/log"))
+        .body(SEED_REPORT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reported.status(), StatusCode::OK);
+    let history = app
+        .get_json(&admin, "/api/v1/dists/recalbox/devices/012456789")
+        .await;
+    assert_eq!(
+        history["device"]["current_version"],
+        "master-2017-08-26-891011"
+    );
+    assert_eq!(history["device"]["user"], "digitallumberjack@recalbox.com");
+    assert_eq!(history["reports"][0]["status"], "OK");
+    assert_eq!(history["reports"][0]["update_time_seconds"], 286);
+
+    // And on the new version it is up to date again.
+    let now = "arch=rpi3&branch=stable&boardversion=master-2017-08-26-891011&uuid=012456789&user=x";
+    assert_eq!(check(&app, now).await.status(), StatusCode::NO_CONTENT);
+}
+
+async fn update_checks_are_remembered_per_device(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-891011", &["rpi3"]),
+    )
+    .await;
+    publish(&app, &admin, "master-2017-08-26-891011").await;
+    assert_eq!(check(&app, ON_0824).await.status(), StatusCode::OK);
+    app.state.seen.flush(&app.db).await.unwrap();
+    let found = app
+        .get_json(&admin, "/api/v1/dists/recalbox/devices?uuid=0124")
+        .await;
+    assert_eq!(found[0]["uuid"], "012456789");
+    assert_eq!(found[0]["current_version"], "master-2017-08-24-123456");
+    assert_eq!(found[0]["last_offer_version"], "master-2017-08-26-891011");
+    let counts = app
+        .get_json(&admin, "/api/v1/dists/recalbox/versions")
+        .await;
+    assert_eq!(
+        counts,
+        json!([{"board":"rpi3","version":"master-2017-08-24-123456","devices":1}])
+    );
+}
+
+async fn a_dev_branch_build_is_offered_at_once(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-24-123456", &["rpi3"]),
+    )
+    .await;
+    register(
+        &app,
+        &admin,
+        &build("feature-ui", "feature-ui-2017-09-01-7", &["rpi3"]),
+    )
+    .await;
+    let offer = check(
+        &app,
+        "arch=rpi3&branch=feature-ui&boardversion=master-2017-08-24-123456&uuid=1&user=u",
+    )
+    .await;
+    assert_eq!(offer.status(), StatusCode::OK);
+    let offer: Value = offer.json().await.unwrap();
+    assert_eq!(offer["version"], "feature-ui-2017-09-01-7");
+    // Following master directly never skips the publication step.
+    let master = check(
+        &app,
+        "arch=rpi3&branch=master&boardversion=master-2017-08-01-1&uuid=1&user=u",
+    )
+    .await;
+    assert_eq!(master.status(), StatusCode::NO_CONTENT);
+}
+
+async fn withdrawing_a_build_falls_back_to_the_freshest_still_allowed(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    let old: Value = register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-25-1", &["rpi3"]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let new: Value = register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-1", &["rpi3"]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    publish(&app, &admin, "master-2017-08-25-1").await;
+    publish(&app, &admin, "master-2017-08-26-1").await;
+    let offered = |v: Value| v["version"].as_str().unwrap().to_string();
+    assert_eq!(
+        offered(check(&app, ON_0824).await.json().await.unwrap()),
+        "master-2017-08-26-1"
+    );
+
+    let withdrawn = admin
+        .post(app.at(&format!("/api/v1/builds/{}/withdraw", new["id"])))
+        .json(&json!({"reason": "bricks some boards"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    assert_eq!(
+        offered(check(&app, ON_0824).await.json().await.unwrap()),
+        "master-2017-08-25-1"
+    );
+
+    admin
+        .post(app.at(&format!("/api/v1/builds/{}/withdraw", old["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check(&app, ON_0824).await.status(), StatusCode::NO_CONTENT);
+    let again = publish(&app, &admin, "master-2017-08-26-1").await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+async fn mirrors_spread_devices_and_old_clients_get_plain_text(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    for host in ["m1", "m2"] {
+        let added = admin
+            .post(app.at("/api/v1/dists/recalbox/mirrors"))
+            .json(&json!({"url_template": format!("https://{host}.example/{{dist}}/{{version}}/{{board}}"), "weight": 1}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(added.status(), StatusCode::CREATED);
+    }
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-891011", &["rpi3"]),
+    )
+    .await;
+    publish(&app, &admin, "master-2017-08-26-891011").await;
+
+    let mut first_hosts = std::collections::HashSet::new();
+    for n in 0..40 {
+        let query =
+            format!("arch=rpi3&branch=stable&boardversion=master-2017-08-24-1&uuid=dev{n}&user=u");
+        let offer: Value = check(&app, &query).await.json().await.unwrap();
+        let mirrors = offer["mirrors"].as_array().unwrap();
+        assert_eq!(mirrors.len(), 3, "two mirrors and the build's own host");
+        assert_eq!(offer["url"], mirrors[0]);
+        first_hosts.insert(mirrors[0].as_str().unwrap().to_string());
+        // Stable per device.
+        let again: Value = check(&app, &query).await.json().await.unwrap();
+        assert_eq!(again["url"], offer["url"]);
+    }
+    assert_eq!(
+        first_hosts,
+        [
+            "https://m1.example/recalbox/master-2017-08-26-891011/rpi3",
+            "https://m2.example/recalbox/master-2017-08-26-891011/rpi3"
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect()
+    );
+
+    let text = crate::harness::client()
+        .get(app.at(&format!("/v1/upgrade?{ON_0824}")))
+        .header("accept", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), StatusCode::OK);
+    let body = text.text().await.unwrap();
+    assert!(
+        body.starts_with("https://m") && !body.contains('{'),
+        "{body}"
+    );
+}
+
+async fn clients_without_query_parameters_read_the_legacy_version_file(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-891011", &["rpi3"]),
+    )
+    .await;
+    publish(&app, &admin, "master-2017-08-26-891011").await;
+    let answer = crate::harness::get(app.at("/legacy/recalbox/stable/rpi3/recalbox.version"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        answer.text().await.unwrap().trim(),
+        "master-2017-08-26-891011"
+    );
+    let wrong_file = crate::harness::get(app.at("/legacy/recalbox/stable/rpi3/other.version"))
+        .await
+        .unwrap();
+    assert_eq!(wrong_file.status(), StatusCode::NOT_FOUND);
+}
+
+async fn bad_device_requests_get_400_404_or_413_never_500(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-24-123456", &["rpi3"]),
+    )
+    .await;
+    publish(&app, &admin, "master-2017-08-24-123456").await;
+    let cases = [
+        (
+            "branch=stable&boardversion=master-2017-08-24-1&uuid=1",
+            StatusCode::BAD_REQUEST,
+            "arch",
+        ),
+        (
+            "arch=rpi3&branch=stable&boardversion=yesterday&uuid=1",
+            StatusCode::BAD_REQUEST,
+            "boardversion",
+        ),
+        (
+            "arch=rpi3&branch=stable&boardversion=master-2017-08-24-1",
+            StatusCode::BAD_REQUEST,
+            "uuid",
+        ),
+        (
+            "arch=pc&branch=stable&boardversion=master-2017-08-24-1&uuid=1",
+            StatusCode::NOT_FOUND,
+            "arch",
+        ),
+        (
+            "arch=rpi3&branch=nope&boardversion=master-2017-08-24-1&uuid=1",
+            StatusCode::NOT_FOUND,
+            "branch",
+        ),
+        (
+            "arch=rpi3&branch=stable&boardversion=master-2017-08-24-1&uuid=1&dist=other",
+            StatusCode::NOT_FOUND,
+            "dist",
+        ),
+    ];
+    for (query, status, field) in cases {
+        let response = check(&app, query).await;
+        assert_eq!(response.status(), status, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["field"], field, "{query}");
+        assert!(body["error"]["message"].is_string());
+    }
+
+    let device = crate::harness::client();
+    let malformed = device
+        .post(app.at("/v1/log"))
+        .body("{ \"board\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let bad_status = device
+        .post(app.at("/v1/log"))
+        .body(SEED_REPORT.replace("\"OK\"", "\"MAYBE\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_status.status(), StatusCode::BAD_REQUEST);
+    let body: Value = bad_status.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "status");
+    let huge = device
+        .post(app.at("/v1/log"))
+        .body(vec![b' '; 70 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+async fn build_registration_is_idempotent_and_refuses_conflicts(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    let ci = app.api(&app.token(Role::ReleaseManager).await);
+    let body = build("master", "master-2017-08-26-891011", &["rpi3"]);
+    let first = register(&app, &ci, &body).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = register(&app, &ci, &body).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+
+    let mut changed = body.clone();
+    changed["boards"]["rpi3"]["files"][0]["size"] = json!(1);
+    assert_eq!(
+        register(&app, &ci, &changed).await.status(),
+        StatusCode::CONFLICT
+    );
+
+    let mut bad_version = body.clone();
+    bad_version["version"] = json!("last-tuesday");
+    let refused = register(&app, &admin, &bad_version).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["field"], "version");
+
+    let mut no_url = body.clone();
+    no_url["base_url"] = json!("archive.recalbox.com");
+    let refused: Value = register(&app, &admin, &no_url).await.json().await.unwrap();
+    assert_eq!(refused["error"]["field"], "base_url");
+
+    let not_json = ci
+        .post(app.at("/api/v1/builds"))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn only_release_managers_and_admins_register_and_publish(backend: Backend) {
+    let (app, admin) = recalbox(backend).await;
+    for role in [Role::Viewer, Role::Qa, Role::MeshOwner] {
+        let client = app.api(&app.token(role).await);
+        let body = build("master", "master-2017-08-26-1", &["rpi3"]);
+        assert_eq!(
+            register(&app, &client, &body).await.status(),
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+        assert_eq!(
+            publish(&app, &client, "master-2017-08-26-1").await.status(),
+            StatusCode::FORBIDDEN,
+            "{role}"
+        );
+        let dist = client
+            .post(app.at("/api/v1/dists"))
+            .json(&json!({"name":"x","version_scheme":"semver"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(dist.status(), StatusCode::FORBIDDEN);
+        // Reading is open to every role.
+        let list = client
+            .get(app.at("/api/v1/builds?dist=recalbox"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(list.status(), StatusCode::OK);
+    }
+    let audit = app.get_json(&admin, "/api/v1/audit?action=dist.").await;
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+}
+
+async fn reports_arriving_together_keep_their_order_per_device(backend: Backend) {
+    use app::backend::reports::ReportRecord;
+    use app::model::device_report::DeviceReport;
+    let (app, admin) = recalbox(backend).await;
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-891011", &["rpi3"]),
+    )
+    .await;
+    let dist_id = app.state.catalog.get().dists[0].id;
+    let record = |uuid: &str, version: &str, status: &str| {
+        ReportRecord {
+        dist_id,
+        report: DeviceReport::parse(
+            format!(r#"{{"board":"rpi3","uuid":"{uuid}","boardversion":"{version}","branch":"stable","status":"{status}"}}"#)
+                .as_bytes(),
+        )
+        .unwrap(),
+        address: "127.0.0.1".into(),
+        received_at: 1,
+            grant: None,
+    }
+    };
+    let writer = &app.state.reports;
+    // Two OKs of one device in one batch, then a later report: one upsert per device still.
+    let (early, a, b, c) = tokio::join!(
+        writer.submit(record("x", "master-2017-08-25-1", "OK")),
+        writer.submit(record("x", "master-2017-08-26-891011", "OK")),
+        writer.submit(record("x", "master-2017-09-01-1", "STARTED")),
+        writer.submit(record("y", "master-2017-09-01-1", "FAILED")),
+    );
+    early.unwrap();
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    let device = |uuid: &'static str| {
+        let admin = admin.clone();
+        let url = app.at(&format!("/api/v1/dists/recalbox/devices/{uuid}"));
+        async move {
+            admin
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let x = device("x").await;
+    assert_eq!(x["device"]["current_version"], "master-2017-08-26-891011");
+    assert_eq!(x["device"]["last_report_status"], "STARTED");
+    assert_eq!(x["reports"].as_array().unwrap().len(), 3);
+    let y = device("y").await;
+    assert_eq!(y["device"]["last_report_status"], "FAILED");
+}
+
+crate::on_both_backends!(
+    reports_arriving_together_keep_their_order_per_device,
+    the_seed_story_runs_end_to_end,
+    update_checks_are_remembered_per_device,
+    a_dev_branch_build_is_offered_at_once,
+    withdrawing_a_build_falls_back_to_the_freshest_still_allowed,
+    mirrors_spread_devices_and_old_clients_get_plain_text,
+    clients_without_query_parameters_read_the_legacy_version_file,
+    bad_device_requests_get_400_404_or_413_never_500,
+    build_registration_is_idempotent_and_refuses_conflicts,
+    only_release_managers_and_admins_register_and_publish,
+);

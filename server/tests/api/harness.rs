@@ -1,0 +1,311 @@
+//! A real Sluice on a random port with its own fresh database, and clients to talk to it.
+
+use app::backend::audit::Actor;
+use app::backend::{users, Db};
+use app::model::Role;
+use reqwest::header::LOCATION;
+use reqwest::{redirect, Client, Response, StatusCode};
+use server::config::Config;
+use server::startup;
+use sqlx::Connection;
+use std::io::Write;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::sync::oneshot;
+
+pub use app::backend::Backend;
+
+pub const PASSWORD: &str = "correct horse battery";
+/// A request that hangs fails the test with its place instead of stalling the whole run.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn postgres_base_url() -> String {
+    std::env::var("SLUICE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub database_url: String,
+    pub amqp_url: Option<String>,
+    pub db: Db,
+    pub state: app::backend::AppState,
+    _shutdown: oneshot::Sender<()>,
+    _sqlite_dir: Option<tempfile::TempDir>,
+    postgres_database: Option<String>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, None, 60_000).await
+    }
+
+    /// A rehearsal server: a rollout policy's minute lasts `minute_ms` milliseconds.
+    pub async fn spawn_with_minute(backend: Backend, minute_ms: i64) -> TestApp {
+        TestApp::spawn_with(backend, None, minute_ms).await
+    }
+
+    /// A Sluice that also publishes to AMQP at `amqp_url`.
+    pub async fn spawn_with_amqp(backend: Backend, amqp_url: Option<String>) -> TestApp {
+        TestApp::spawn_with(backend, amqp_url, 60_000).await
+    }
+
+    async fn spawn_with(backend: Backend, amqp_url: Option<String>, minute_ms: i64) -> TestApp {
+        let (database_url, sqlite_dir, postgres_database) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/sluice.db", dir.path().display());
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await;
+                (url, None, Some(name))
+            }
+        };
+        TestApp::start(
+            database_url,
+            sqlite_dir,
+            postgres_database,
+            amqp_url,
+            minute_ms,
+        )
+        .await
+    }
+
+    async fn start(
+        database_url: String,
+        sqlite_dir: Option<tempfile::TempDir>,
+        postgres_database: Option<String>,
+        amqp_url: Option<String>,
+        minute_ms: i64,
+    ) -> TestApp {
+        let mut config = Config::for_tests(&database_url);
+        config.amqp_url = amqp_url.clone();
+        config.minute_ms = minute_ms;
+        let server = startup::build(&config).await.expect("Sluice starts");
+        let url = format!("http://{}", server.local_addr());
+        let db = server.state.db.clone();
+        let state = server.state.clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(server.run_until(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            url,
+            database_url,
+            amqp_url,
+            db,
+            state,
+            _shutdown: shutdown,
+            _sqlite_dir: sqlite_dir,
+            postgres_database,
+        }
+    }
+
+    /// Stops this Sluice (its background work included) and starts a new one on the same
+    /// database, as an operator's restart does. The new one listens on another port.
+    pub async fn restart(mut self) -> TestApp {
+        let database_url = self.database_url.clone();
+        let sqlite_dir = self._sqlite_dir.take();
+        let postgres_database = self.postgres_database.take();
+        let amqp_url = self.amqp_url.take();
+        let minute_ms = self.state.catalog.rollouts.minute_ms();
+        drop(self);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        TestApp::start(
+            database_url,
+            sqlite_dir,
+            postgres_database,
+            amqp_url,
+            minute_ms,
+        )
+        .await
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("client")
+    }
+
+    /// A fresh API token with this role.
+    pub async fn token(&self, role: Role) -> String {
+        let name = format!("t{}", COUNTER.fetch_add(1, Ordering::SeqCst));
+        app::backend::tokens::create(&self.db, &Actor::cli(), &name, role)
+            .await
+            .expect("token created")
+            .secret
+    }
+
+    /// An API client sending this token.
+    pub fn api(&self, token: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        Client::builder()
+            .default_headers(headers)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("client")
+    }
+
+    /// `GET path` with this client, read as JSON.
+    pub async fn get_json(&self, client: &Client, path: &str) -> serde_json::Value {
+        client
+            .get(self.at(path))
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// Adds a user straight through the backend, as `sluice user add` does.
+    pub async fn add_user(&self, name: &str, role: Role) {
+        users::create(&self.db, &Actor::cli(), name, PASSWORD, role)
+            .await
+            .expect("user created");
+    }
+
+    /// A signed-in browser for a new user with this role.
+    pub async fn signed_in(&self, name: &str, role: Role) -> Client {
+        self.add_user(name, role).await;
+        let client = self.browser();
+        let response = self.login(&client, name, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {name}"
+        );
+        client
+    }
+
+    pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
+        client
+            .post(self.at("/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
+    /// Calls a server function the way the console does (a form-encoded POST).
+    pub async fn rpc(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.at(&format!("/rpc/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .expect("server function call")
+    }
+
+    /// Runs the real `sluice` binary against this app's database. A blocking std process on a
+    /// blocking thread: tokio's child reaping relies on SIGCHLD, which many short-lived test
+    /// runtimes in one process can miss.
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> (bool, String, String) {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let stdin = stdin.to_string();
+        let database_url = self.database_url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+                .args(&args)
+                .env("DATABASE_URL", &database_url)
+                .env("RUST_LOG", "warn")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sluice binary runs");
+            let mut input = child.stdin.take().expect("stdin");
+            input.write_all(stdin.as_bytes()).expect("write stdin");
+            drop(input);
+            let output = child.wait_with_output().expect("sluice finishes");
+            (
+                output.status.success(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        })
+        .await
+        .expect("cli thread")
+    }
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+async fn fresh_postgres_database() -> (String, String) {
+    let base = postgres_base_url();
+    let name = format!(
+        "sluice_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
+    );
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must run for the tests ({base}): {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
+    (format!("{prefix}/{name}"), name)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_database.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime; a separate thread with its own runtime may block.
+        let base = postgres_base_url();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&base)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                Ok::<_, std::io::Error>(())
+            })
+        })
+        .join();
+    }
+}
+
+/// A plain client (no cookies) that gives up on a hung request.
+pub fn client() -> Client {
+    Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("client")
+}
+
+pub async fn get(url: String) -> reqwest::Result<Response> {
+    client().get(url).send().await
+}

@@ -1,0 +1,106 @@
+//! Release events published to RabbitMQ (127.0.0.1:5672, guest/guest) in the fedora-messaging
+//! wire format, consumed here from a real queue.
+
+use crate::harness::{Backend, TestApp};
+use crate::release_stream::post_form;
+use amqprs::channel::{BasicGetArguments, Channel, QueueBindArguments, QueueDeclareArguments};
+use amqprs::connection::{Connection, OpenConnectionArguments};
+use amqprs::FieldValue;
+use app::model::Role;
+use serde_json::Value;
+use std::time::Duration;
+
+const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// A fresh exclusive queue bound to every Sluice release topic.
+async fn listen() -> (Connection, Channel, String) {
+    let connection = Connection::open(&OpenConnectionArguments::new(
+        "127.0.0.1",
+        5672,
+        "guest",
+        "guest",
+    ))
+    .await
+    .expect("RabbitMQ must run for the tests at 127.0.0.1:5672");
+    let channel = connection.open_channel(None).await.unwrap();
+    let (queue, _, _) = channel
+        .queue_declare(QueueDeclareArguments::exclusive_server_named())
+        .await
+        .unwrap()
+        .unwrap();
+    channel
+        .queue_bind(QueueBindArguments::new(
+            &queue,
+            "amq.topic",
+            "sluice.release.state.#",
+        ))
+        .await
+        .unwrap();
+    (connection, channel, queue)
+}
+
+/// The first message about `release` (tests running at the same time publish too).
+async fn message_about(
+    channel: &Channel,
+    queue: &str,
+    release: &str,
+) -> amqprs::channel::GetMessage {
+    for _ in 0..100 {
+        let got = channel
+            .basic_get(BasicGetArguments::new(queue).no_ack(true).finish())
+            .await
+            .unwrap();
+        if let Some(message) = got {
+            let body: Value = serde_json::from_slice(&message.2).unwrap_or(Value::Null);
+            if body["release"] == release {
+                return message;
+            }
+            continue;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no message arrived on the queue");
+}
+
+fn header<'a>(properties: &'a amqprs::BasicProperties, name: &str) -> Option<&'a FieldValue> {
+    let name: amqprs::FieldName = name.try_into().unwrap();
+    properties.headers()?.as_ref().get(&name)
+}
+
+async fn a_release_event_is_consumed_from_rabbitmq_in_the_fedora_messaging_format(
+    backend: Backend,
+) {
+    let (_connection, channel, queue) = listen().await;
+    let app = TestApp::spawn_with_amqp(backend, Some(AMQP_URL.into())).await;
+    let rm = app.api(&app.token(Role::ReleaseManager).await);
+    // Let the publisher take its place at the end of the (empty) outbox first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let tag = format!("{:?}-{}", backend, std::process::id());
+    let response = post_form(
+        &app,
+        &rm,
+        &format!("dist=fedora&release={tag}&state=branched&reached=1"),
+    )
+    .await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+
+    let (get_ok, properties, body) = message_about(&channel, &queue, &tag).await;
+    assert_eq!(get_ok.routing_key(), "sluice.release.state.entered");
+    assert_eq!(
+        properties.content_type().map(String::as_str),
+        Some("application/json")
+    );
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["release"], tag.as_str());
+    assert_eq!(body["state"], "branched");
+    assert_eq!(body["was_in_state"], false);
+    assert!(matches!(
+        header(&properties, "fedora_messaging_severity"),
+        Some(FieldValue::I(20))
+    ));
+    assert!(header(&properties, "fedora_messaging_schema").is_some());
+    assert!(header(&properties, "sent-at").is_some());
+    drop(app);
+}
+
+crate::on_both_backends!(a_release_event_is_consumed_from_rabbitmq_in_the_fedora_messaging_format);
