@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
+use pages::admin_webhooks::{WebhookPage, WebhooksPage};
 use pages::{admin_audit::AuditPage, admin_tokens::TokensPage, admin_users::UsersPage};
 use pages::{build_page::BuildPage, builds::DistPage, dists::DistsPage};
 use pages::{devices::DevicePage, devices::DevicesPage};
@@ -68,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/users") view=UsersPage/>
                     <Route path=path!("admin/tokens") view=TokensPage/>
                     <Route path=path!("admin/audit") view=AuditPage/>
+                    <Route path=path!("admin/webhooks") view=WebhooksPage/>
+                    <Route path=path!("admin/webhooks/:id") view=WebhookPage/>
                     <Route path=path!("dists") view=DistsPage/>
                     <Route path=path!("dists/:dist") view=DistPage/>
                     <Route path=path!("dists/:dist/devices") view=DevicesPage/>

@@ -143,6 +143,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         seen,
         reports,
         outbox: Outbox::default(),
+        spans: Default::default(),
         public_url: config.public_url.clone(),
     };
 

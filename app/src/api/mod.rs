@@ -9,6 +9,7 @@ pub mod rollouts;
 pub mod session;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 /// Where the server functions are mounted: `POST /rpc/<endpoint>`.
 pub const PREFIX: &str = "/rpc";

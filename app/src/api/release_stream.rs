@@ -32,7 +32,7 @@ pub async fn status_of(dist: String) -> Result<StatusPageData, AppError> {
         let state = sf::state()?;
         let caller = sf::caller(&state).await.ok().flatten();
         let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
-        release_views::status_page(&state.db, &dist, now_millis()).await
+        release_views::status_page(&state, &dist, now_millis()).await
     })
     .await
 }
@@ -45,7 +45,7 @@ pub async fn release_console(dist: String) -> Result<ReleaseConsoleData, AppErro
         let (state, caller) = sf::require(READERS).await?;
         let found = release_stream::readable_dist(&state.db, Some(&caller), &dist).await?;
         Ok(ReleaseConsoleData {
-            status: release_views::status_page(&state.db, &found, now_millis()).await?,
+            status: release_views::status_page(&state, &found, now_millis()).await?,
             recent: release_stream::recent_events(&state.db, &dist, 50).await?,
         })
     })

@@ -34,7 +34,7 @@ pub async fn register(db: &Db, actor: &Actor, new: &NewBuild) -> Result<Register
         return same_or_conflict(db, existing, &digest).await;
     }
 
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
         "INSERT INTO builds (dist_id, branch, version, base_url, notes, content_hash, registered_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -291,7 +291,7 @@ pub async fn withdraw(
     if build.withdrawn_at.is_some() {
         return Ok(build);
     }
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE builds SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
         .bind(now_millis())
         .bind(id)

@@ -120,6 +120,17 @@ impl Db {
         }
     }
 
+    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads before it writes cannot upgrade once another connection
+    /// has committed in between, and SQLite then fails at once instead of waiting its turn.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+        match self.backend() {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(internal)
+    }
+
     /// True when the database answers a trivial query (for `/readyz`).
     pub async fn is_ready(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

@@ -80,7 +80,7 @@ impl SeenBuffer {
 }
 
 async fn write_seen(db: &Db, batch: &[((i64, String), Seen)]) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \

@@ -35,7 +35,7 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewDist) -> Result<DistView, A
     if let Some(file) = legacy {
         check_slug("legacy_version_file", file)?;
     }
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let row: DistRow = sqlx::query_as(&format!(
         "INSERT INTO dists (name, version_scheme, stable_channel, stable_branch, legacy_version_file, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {DIST_COLUMNS}"
@@ -95,7 +95,7 @@ pub async fn add_mirror(
         return Err(AppError::validation("weight", "must be between 1 and 1000"));
     }
     let dist = find(db, dist).await?;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO mirrors (dist_id, url_template, weight, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -119,7 +119,7 @@ pub async fn add_mirror(
 
 pub async fn remove_mirror(db: &Db, actor: &Actor, dist: &str, id: i64) -> Result<(), AppError> {
     let dist = find(db, dist).await?;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query("DELETE FROM mirrors WHERE id = $1 AND dist_id = $2")
         .bind(id)
         .bind(dist.id)

@@ -49,7 +49,7 @@ pub async fn attempt(db: &Db, username: &str, password: &str) -> Result<UserReco
 }
 
 async fn record_failure(db: &Db, username: &str, now: i64) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     // Old failures no longer count; dropping them here keeps the table small.
     sqlx::query("DELETE FROM login_failures WHERE at <= $1")
         .bind(now - WINDOW_MS)

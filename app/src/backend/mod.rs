@@ -19,6 +19,7 @@ pub mod reports;
 pub mod rollout_tracker;
 pub mod rollouts;
 pub mod server_fn;
+pub mod span_cache;
 pub mod state;
 pub mod tokens;
 pub mod users;

@@ -50,7 +50,7 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewReleaseRule) -> Result<Rele
     check_label("state", &new.state)?;
     let dist = find_dist(db, &new.dist).await?;
     let RuleAction::Webhook { webhook_id } = new.action;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let known: Option<(i64,)> = sqlx::query_as("SELECT id FROM webhooks WHERE id = $1")
         .bind(webhook_id)
         .fetch_optional(&mut *tx)
@@ -102,7 +102,7 @@ pub async fn list(db: &Db, dist: Option<&str>) -> Result<Vec<ReleaseRule>, AppEr
 }
 
 pub async fn remove(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE release_rules SET active = 0 WHERE id = $1 AND active = 1")
         .bind(id)
         .execute(&mut *tx)

@@ -1,6 +1,6 @@
 //! The release stream in the database: events are appended, never edited; each write rebuilds
 //! the spans of its (release, state) pair in the same transaction, so every view at any time is
-//! one indexed query on `release_state_spans` and never a replay of the stream.
+//! made from the spans (see `span_cache`) and never from a replay of the stream.
 
 use super::audit::{self, Actor};
 use super::clock::now_millis;
@@ -96,7 +96,7 @@ pub async fn set_settings(
     settings: &StreamDistSettings,
 ) -> Result<StreamDist, AppError> {
     settings.check()?;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let row: Option<DistRow> = sqlx::query_as(&format!(
         "UPDATE dists SET public = $1, stable_state = $2, branched_state = $3 WHERE name = $4 \
          RETURNING {DIST_COLUMNS}"
@@ -154,7 +154,7 @@ pub async fn record(
     new.check()?;
     let recorded_at = now_millis();
     let at = new.at.unwrap_or(recorded_at);
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let (dist_id, created) = ensure_dist(&mut tx, &new.dist).await?;
     if created {
         audit::record(
@@ -267,28 +267,6 @@ async fn insert_spans(
     dist_id: i64,
     spans: &[Span],
 ) -> Result<(), AppError> {
-    let mut pairs: Vec<(&str, &str)> = spans
-        .iter()
-        .map(|s| (s.release.as_str(), s.state.as_str()))
-        .collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    for chunk in pairs.chunks(300) {
-        let mut sql =
-            String::from("INSERT INTO release_pairs (dist_id, release_name, state) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3));
-        }
-        sql.push_str(" ON CONFLICT (dist_id, release_name, state) DO NOTHING");
-        let mut query = sqlx::query(&sql).bind(dist_id);
-        for (release, state) in chunk {
-            query = query.bind(*release).bind(*state);
-        }
-        query.execute(&mut *conn).await.map_err(internal)?;
-    }
     for chunk in spans.chunks(200) {
         let mut sql = String::from(
             "INSERT INTO release_state_spans (dist_id, release_name, state, entered_at, left_at) VALUES ",
@@ -319,83 +297,15 @@ fn span_from_row((release, state, entered_at, left_at): SpanRow) -> Span {
     }
 }
 
-/// The columns of a span, and the stay of each pair that began last by `$2` (one index probe
-/// per pair, whatever the length of the stream).
 const SPAN_COLUMNS: &str = "s.release_name, s.state, s.entered_at, s.left_at";
-const LAST_STAY_BY: &str = "SELECT (SELECT s2.id FROM release_state_spans s2 \
-     WHERE s2.dist_id = p.dist_id AND s2.release_name = p.release_name AND s2.state = p.state \
-       AND s2.entered_at <= $2 ORDER BY s2.entered_at DESC LIMIT 1) \
-     FROM release_pairs p WHERE p.dist_id = $1";
 
-/// The spans that hold at `at`: what every "at a time" view is made of.
-pub async fn spans_at(db: &Db, dist_id: i64, at: i64) -> Result<Vec<Span>, AppError> {
-    let rows: Vec<SpanRow> = sqlx::query_as(&format!(
-        "SELECT {SPAN_COLUMNS} FROM release_state_spans s WHERE s.id IN ({LAST_STAY_BY}) \
-         AND (s.left_at IS NULL OR s.left_at > $2)"
-    ))
-    .bind(dist_id)
-    .bind(at)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    Ok(rows.into_iter().map(span_from_row).collect())
-}
-
-/// The spans that matter between `from` and `to`: those holding at either end, and those that
-/// began or ended in between (each from an index range).
-pub async fn spans_between(
-    db: &Db,
-    dist_id: i64,
-    from: i64,
-    to: i64,
-) -> Result<Vec<Span>, AppError> {
-    let changed: Vec<SpanRow> = sqlx::query_as(&format!(
-        "SELECT {SPAN_COLUMNS} FROM release_state_spans s \
-         WHERE s.dist_id = $1 AND s.entered_at > $2 AND s.entered_at <= $3 \
-         UNION SELECT {SPAN_COLUMNS} FROM release_state_spans s \
-         WHERE s.dist_id = $1 AND s.left_at > $2 AND s.left_at <= $3"
-    ))
-    .bind(dist_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    let mut spans: Vec<Span> = changed.into_iter().map(span_from_row).collect();
-    spans.extend(spans_at(db, dist_id, from).await?);
-    spans.extend(spans_at(db, dist_id, to).await?);
-    // A pair has one stay per entry time, so these identify a stay.
-    spans.sort_by(|a, b| {
-        (&a.release, &a.state, a.entered_at).cmp(&(&b.release, &b.state, b.entered_at))
-    });
-    spans.dedup_by(|a, b| {
-        a.release == b.release && a.state == b.state && a.entered_at == b.entered_at
-    });
-    Ok(spans)
-}
-
-/// Every span of a dist (the timeline chart).
+/// Every span of a dist, by entry time (the views and the timeline chart).
 pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError> {
     let rows: Vec<SpanRow> = sqlx::query_as(&format!(
         "SELECT {SPAN_COLUMNS} FROM release_state_spans s WHERE s.dist_id = $1 \
          ORDER BY s.entered_at, s.id"
     ))
     .bind(dist_id)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    Ok(rows.into_iter().map(span_from_row).collect())
-}
-
-/// Every span of one release (its history), in no order: `release_history` sorts them. An
-/// `ORDER BY entered_at` here leads SQLite to walk the time index over every span instead.
-pub async fn spans_of_release(db: &Db, dist_id: i64, release: &str) -> Result<Vec<Span>, AppError> {
-    let rows: Vec<SpanRow> = sqlx::query_as(&format!(
-        "SELECT {SPAN_COLUMNS} FROM release_state_spans s \
-         WHERE s.dist_id = $1 AND s.release_name = $2"
-    ))
-    .bind(dist_id)
-    .bind(release)
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
@@ -415,21 +325,15 @@ pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, A
     Ok(row.is_some())
 }
 
-/// The public dists and the spans that hold at `at`, for `release.json`.
-pub async fn public_spans_at(db: &Db, at: i64) -> Result<Vec<(StreamDist, Vec<Span>)>, AppError> {
-    let dists: Vec<DistRow> = sqlx::query_as(&format!(
+/// The public dists, by name, for `release.json`.
+pub async fn public_dists(db: &Db) -> Result<Vec<DistRef>, AppError> {
+    let rows: Vec<DistRow> = sqlx::query_as(&format!(
         "SELECT {DIST_COLUMNS} FROM dists WHERE public = 1 ORDER BY name"
     ))
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
-    let mut out = Vec::with_capacity(dists.len());
-    for row in dists {
-        let dist = dist_from_row(row);
-        let spans = spans_at(db, dist.id, at).await?;
-        out.push((dist.dist, spans));
-    }
-    Ok(out)
+    Ok(rows.into_iter().map(dist_from_row).collect())
 }
 
 type EventRow = (
@@ -507,7 +411,7 @@ pub async fn import(
     events: &[ReleaseEvent],
     mut progress: impl FnMut(usize),
 ) -> Result<usize, AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let mut dist_ids: BTreeMap<String, i64> = BTreeMap::new();
     for event in events {
         if !dist_ids.contains_key(&event.dist) {

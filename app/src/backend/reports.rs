@@ -68,7 +68,7 @@ impl ReportWriter {
 }
 
 async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO device_reports (dist_id, uuid, board, branch, user_name, version, status, error, \

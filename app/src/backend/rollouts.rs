@@ -141,7 +141,7 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewRollout) -> Result<i64, App
     };
     let percent = new.steps[0].percent;
     let policy = serde_json::to_string(new).map_err(|_| AppError::Internal)?;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
 
     let older: Vec<(i64, i64, f64)> = sqlx::query_as(
         "SELECT id, current_step, percent FROM rollouts WHERE dist_id = $1 AND channel = $2 \
@@ -295,7 +295,7 @@ async fn apply(
     audited: bool,
 ) -> Result<bool, AppError> {
     let now = now_millis();
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE rollouts SET state = $1, current_step = $2, percent = $3, step_started_at = $4, \
          halt_reason = $5, updated_at = $6 WHERE id = $7 AND state = $8 AND current_step = $9 AND percent = $10",

@@ -41,7 +41,7 @@ fn from_row((id, name, role, created_by, created_at, last_used_at): Row) -> Toke
 pub async fn create(db: &Db, actor: &Actor, name: &str, role: Role) -> Result<NewToken, AppError> {
     check_name("name", name, TOKEN_NAME_MAX)?;
     let secret = new_secret();
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let row: Row = sqlx::query_as(&format!(
         "INSERT INTO api_tokens (name, token_hash, role, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
@@ -87,7 +87,7 @@ pub async fn list(db: &Db) -> Result<Vec<TokenView>, AppError> {
 }
 
 pub async fn revoke(db: &Db, actor: &Actor, name: &str) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let result =
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
             .bind(now_millis())

@@ -91,7 +91,7 @@ pub async fn create_first_admin(
     check_username(username)?;
     check_password(password)?;
     let hash = passwords::hash(password.to_string()).await?;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO users (username, password_hash, role, disabled, created_at) \
          SELECT $1, $2, $3, 0, $4 WHERE NOT EXISTS (SELECT 1 FROM users)",
@@ -134,7 +134,7 @@ pub async fn create(
     check_username(username)?;
     check_password(password)?;
     let hash = passwords::hash(password.to_string()).await?;
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (username, password_hash, role, disabled, created_at) \
          VALUES ($1, $2, $3, 0, $4) RETURNING id",
@@ -173,7 +173,7 @@ pub async fn set_role(
     username: &str,
     role: Role,
 ) -> Result<UserView, AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let result = sqlx::query("UPDATE users SET role = $1 WHERE username = $2")
         .bind(role.as_str())
         .bind(username)
@@ -198,7 +198,7 @@ pub async fn set_disabled(
     username: &str,
     disabled: bool,
 ) -> Result<UserView, AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let result = sqlx::query("UPDATE users SET disabled = $1 WHERE username = $2")
         .bind(i64::from(disabled))
         .bind(username)

@@ -7,37 +7,8 @@ use super::db::{internal, Db};
 use super::outbox::OutboxMessage;
 use crate::error::AppError;
 use crate::model::dist::check_http_url;
+pub use crate::model::webhook::{DeliveryView, NewWebhook, WebhookView};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookView {
-    pub id: i64,
-    pub url: String,
-    pub active: bool,
-    pub created_by: String,
-    pub created_at: i64,
-}
-
-/// Answered once, at creation: the secret is not shown again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewWebhook {
-    pub webhook: WebhookView,
-    pub secret: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryView {
-    pub id: i64,
-    pub webhook_id: i64,
-    pub outbox_id: i64,
-    pub topic: String,
-    pub attempts: i64,
-    pub next_attempt_at: Option<i64>,
-    pub delivered_at: Option<i64>,
-    pub last_status: Option<i64>,
-    pub last_error: Option<String>,
-}
 
 /// A delivery that is due, with what the worker needs to send it.
 #[derive(Clone, Debug)]
@@ -66,7 +37,7 @@ pub async fn create(db: &Db, actor: &Actor, url: &str) -> Result<NewWebhook, App
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let row: HookRow = sqlx::query_as(
         "INSERT INTO webhooks (url, secret, active, created_by, created_at) VALUES ($1, $2, 1, $3, $4) \
          RETURNING id, url, active, created_by, created_at",
@@ -101,7 +72,7 @@ pub async fn set_active(
     id: i64,
     active: bool,
 ) -> Result<WebhookView, AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let row: Option<HookRow> = sqlx::query_as(
         "UPDATE webhooks SET active = $1 WHERE id = $2 \
          RETURNING id, url, active, created_by, created_at",
@@ -177,7 +148,7 @@ pub async fn deliveries(db: &Db, webhook_id: i64) -> Result<Vec<DeliveryView>, A
 
 /// Sends a delivery's message again, as a new delivery (the log keeps the old one).
 pub async fn redeliver(db: &Db, actor: &Actor, delivery_id: i64) -> Result<i64, AppError> {
-    let mut tx = db.pool.begin().await.map_err(internal)?;
+    let mut tx = db.begin().await?;
     let row: Option<(i64, i64)> =
         sqlx::query_as("SELECT webhook_id, outbox_id FROM webhook_deliveries WHERE id = $1")
             .bind(delivery_id)
@@ -219,7 +190,7 @@ pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
             .map_err(internal)?;
     let mut dispatched = 0;
     for (outbox_id,) in pending {
-        let mut tx = db.pool.begin().await.map_err(internal)?;
+        let mut tx = db.begin().await?;
         let now = now_millis();
         let claimed = sqlx::query(
             "UPDATE outbox SET dispatched_at = $1 WHERE id = $2 AND dispatched_at IS NULL",

@@ -43,6 +43,7 @@ fn Header(info: SessionInfo) -> impl IntoView {
                 {is_admin.then(|| view! {
                     <A href="/admin/users">"Users"</A>
                     <A href="/admin/tokens">"API tokens"</A>
+                    <A href="/admin/webhooks">"Webhooks"</A>
                     <A href="/admin/audit">"Audit log"</A>
                 })}
             </nav>

@@ -11,6 +11,7 @@ pub mod role;
 pub mod rollout;
 pub mod time_fmt;
 pub mod version;
+pub mod webhook;
 
 pub use account::*;
 pub use role::Role;

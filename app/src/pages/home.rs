@@ -26,6 +26,7 @@ pub fn HomePage() -> impl IntoView {
                             <ul class="cards">
                                 <li><a href="/admin/users">"Users"</a>" — create accounts, change roles, disable."</li>
                                 <li><a href="/admin/tokens">"API tokens"</a>" — for CI jobs and scripts."</li>
+                                <li><a href="/admin/webhooks">"Webhooks"</a>" — where Sluice sends its messages, and how each delivery went."</li>
                                 <li><a href="/admin/audit">"Audit log"</a>" — every change, who made it and from where."</li>
                             </ul>
                         })}

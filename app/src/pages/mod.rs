@@ -1,6 +1,7 @@
 pub mod admin_audit;
 pub mod admin_tokens;
 pub mod admin_users;
+pub mod admin_webhooks;
 pub mod build_page;
 pub mod builds;
 pub mod devices;

@@ -3,22 +3,26 @@
 //! and the headers `fedora_messaging_schema`, `fedora_messaging_severity` and `sent-at`, on the
 //! `amq.topic` exchange with the message's topic as routing key.
 //!
-//! Its place in the outbox is a row of `outbox_cursors`, moved after each publish, so a restart
-//! or a broker outage resumes where it stopped (at least once: a crash between publishing and
-//! moving the cursor publishes that message again, with the same `message_id`).
+//! Its place in the outbox is a row of `outbox_cursors`, moved once the broker has confirmed a
+//! batch (publisher confirms), so a restart or a broker outage resumes where it stopped. Delivery
+//! is at least once: a crash between the confirm and moving the cursor publishes those messages
+//! again, with the same `message_id`.
 
-use amqprs::channel::{BasicPublishArguments, Channel};
+use super::amqp_confirms::{Confirm, ConfirmForwarder, Unconfirmed};
+use amqprs::channel::{BasicPublishArguments, Channel, ConfirmSelectArguments};
 use amqprs::connection::{Connection, OpenConnectionArguments};
 use amqprs::{BasicProperties, FieldTable, FieldValue};
 use app::backend::outbox::{self, OutboxMessage};
 use app::backend::AppState;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 pub const EXCHANGE: &str = "amq.topic";
 const CURSOR: &str = "amqp";
 /// fedora-messaging's INFO.
 const SEVERITY_INFO: i32 = 20;
 const RETRY_EVERY: Duration = Duration::from_secs(2);
+const CONFIRM_WAIT: Duration = Duration::from_secs(10);
 
 /// The parts of `amqp://user:password@host:port/vhost`.
 #[derive(Debug, PartialEq, Eq)]
@@ -97,17 +101,25 @@ pub fn headers(message: &OutboxMessage, sent_at: &str) -> FieldTable {
     headers
 }
 
+/// An open channel in confirm mode, with the broker's confirms and the next delivery tag.
+struct Publisher {
+    connection: Connection,
+    channel: Channel,
+    confirms: mpsc::UnboundedReceiver<Confirm>,
+    next_tag: u64,
+}
+
 /// Runs until the process ends: connects (again) when needed, publishes what is new.
 pub fn spawn(state: AppState, url: String) -> Result<tokio::task::JoinHandle<()>, String> {
     let target = parse_url(&url)?;
     Ok(tokio::spawn(async move {
         let mut live = state.outbox.subscribe();
-        let mut channel: Option<(Connection, Channel)> = None;
+        let mut publisher: Option<Publisher> = None;
         loop {
-            if let Err(e) = publish_new(&state, &target, &mut channel).await {
+            if let Err(e) = publish_new(&state, &target, &mut publisher).await {
                 tracing::warn!(error = %e, "AMQP publishing stopped; retrying");
-                if let Some((connection, _)) = channel.take() {
-                    let _ = connection.close().await;
+                if let Some(p) = publisher.take() {
+                    let _ = p.connection.close().await;
                 }
                 tokio::time::sleep(RETRY_EVERY).await;
                 continue;
@@ -120,10 +132,12 @@ pub fn spawn(state: AppState, url: String) -> Result<tokio::task::JoinHandle<()>
     }))
 }
 
+/// Publishes the messages after the cursor batch by batch, moving the cursor past a batch
+/// only once the broker has confirmed all of it.
 async fn publish_new(
     state: &AppState,
     target: &AmqpTarget,
-    channel: &mut Option<(Connection, Channel)>,
+    publisher: &mut Option<Publisher>,
 ) -> Result<(), String> {
     let mut after = outbox::cursor(&state.db, CURSOR)
         .await
@@ -132,24 +146,34 @@ async fn publish_new(
         let messages = outbox::since(&state.db, after, 100)
             .await
             .map_err(|e| e.to_string())?;
-        if messages.is_empty() {
+        let Some(last) = messages.last().map(|m| m.id) else {
             return Ok(());
+        };
+        if publisher.as_ref().is_none_or(|p| !p.connection.is_open()) {
+            *publisher = Some(connect(target).await?);
         }
-        if channel.as_ref().is_none_or(|(c, _)| !c.is_open()) {
-            *channel = Some(connect(target).await?);
+        let open = publisher.as_mut().expect("connected above");
+        let mut unconfirmed = Unconfirmed::default();
+        for message in &messages {
+            publish(&open.channel, message).await?;
+            unconfirmed.published(open.next_tag);
+            open.next_tag += 1;
         }
-        let (_, open) = channel.as_ref().expect("connected above");
-        for message in messages {
-            publish(open, &message).await?;
-            after = message.id;
-            outbox::advance_cursor(&state.db, CURSOR, after)
+        while !unconfirmed.is_empty() {
+            let confirm = tokio::time::timeout(CONFIRM_WAIT, open.confirms.recv())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|_| "the broker did not confirm the messages in time".to_string())?
+                .ok_or("the AMQP channel closed before confirming")?;
+            unconfirmed.settle(confirm)?;
         }
+        after = last;
+        outbox::advance_cursor(&state.db, CURSOR, after)
+            .await
+            .map_err(|e| e.to_string())?;
     }
 }
 
-async fn connect(target: &AmqpTarget) -> Result<(Connection, Channel), String> {
+async fn connect(target: &AmqpTarget) -> Result<Publisher, String> {
     let args = OpenConnectionArguments::new(
         &target.host,
         target.port,
@@ -169,7 +193,21 @@ async fn connect(target: &AmqpTarget) -> Result<(Connection, Channel), String> {
         .open_channel(None)
         .await
         .map_err(|e| format!("cannot open an AMQP channel: {e}"))?;
-    Ok((connection, channel))
+    let (sender, confirms) = mpsc::unbounded_channel();
+    channel
+        .register_callback(ConfirmForwarder(sender))
+        .await
+        .map_err(|e| format!("cannot watch the AMQP channel: {e}"))?;
+    channel
+        .confirm_select(ConfirmSelectArguments::default())
+        .await
+        .map_err(|e| format!("the broker refused publisher confirms: {e}"))?;
+    Ok(Publisher {
+        connection,
+        channel,
+        confirms,
+        next_tag: 1,
+    })
 }
 
 async fn publish(channel: &Channel, message: &OutboxMessage) -> Result<(), String> {

@@ -1,4 +1,5 @@
 //! Background work that runs beside the HTTP server.
 
+pub mod amqp_confirms;
 pub mod amqp_publisher;
 pub mod outbox_worker;

@@ -52,6 +52,6 @@ pub async fn release_json(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     Ok(Json(
-        release_views::release_json(&state.db, now_millis()).await?,
+        release_views::release_json(&state, now_millis()).await?,
     ))
 }

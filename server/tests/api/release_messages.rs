@@ -306,9 +306,84 @@ async fn a_rule_sends_its_webhook_the_event_when_a_release_enters_the_state(back
     assert_eq!(body["rule"], rule["id"]);
 }
 
+async fn an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    let admin = app.signed_in("alice", Role::Admin).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bad = app
+        .rpc(&admin, "webhooks/create", &[("url", "ftp://nowhere")])
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let created = app.rpc(&admin, "webhooks/create", &[("url", &url)]).await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let created: Value = created.json().await.unwrap();
+    let id = created["webhook"]["id"].as_i64().unwrap();
+    let receiver =
+        Receiver::start_on(listener, created["secret"].as_str().unwrap().to_string()).await;
+    let list = admin.get(app.at("/admin/webhooks")).send().await.unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let html = list.text().await.unwrap();
+    assert!(html.contains(&url), "{html}");
+    assert!(html.contains("Switch off"), "{html}");
+
+    post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
+    receiver.wait_for(1).await;
+    let mut html = String::new();
+    for _ in 0..50 {
+        html = admin
+            .get(app.at(&format!("/admin/webhooks/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if html.contains(">delivered<") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(html.contains(">delivered<"), "{html}");
+    assert!(html.contains("sluice.release.state.entered"), "{html}");
+    assert!(html.contains("HTTP 204"), "{html}");
+    let first = deliveries(&app, id).await[0]["id"].as_i64().unwrap();
+    let again = app
+        .rpc(
+            &admin,
+            "webhooks/redeliver",
+            &[("delivery_id", &first.to_string())],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let messages = receiver.wait_for(2).await;
+    assert_eq!(messages[1].1, messages[0].1);
+
+    // Switched off, it gets no new messages.
+    let off = app
+        .rpc(
+            &admin,
+            "webhooks/set-active",
+            &[("id", &id.to_string()), ("active", "false")],
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::OK);
+    post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=0").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.messages().len(), 2);
+
+    // Only admins see the pages or call the functions.
+    let viewer = app.signed_in("vic", Role::Viewer).await;
+    let page = viewer.get(app.at("/admin/webhooks")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let refused = app.rpc(&viewer, "webhooks/list", &[]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
 crate::on_both_backends!(
     webhooks_receive_every_event_signed_with_their_secret,
     an_outbox_entry_is_delivered_after_a_restart,
     the_live_stream_sends_each_event_as_it_is_recorded,
     a_rule_sends_its_webhook_the_event_when_a_release_enters_the_state,
+    an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console,
 );

@@ -182,7 +182,7 @@ pub async fn states_by_release(
 ) -> Result<Json<OrderedMap>, AppError> {
     let (dist, at) = view_at(&state, &caller, &dist, query).await?;
     Ok(Json(
-        release_views::states_by_release(&state.db, &dist, at).await?,
+        release_views::states_by_release(&state, &dist, at).await?,
     ))
 }
 
@@ -194,7 +194,7 @@ pub async fn releases_by_state(
 ) -> Result<Json<OrderedMap>, AppError> {
     let (dist, at) = view_at(&state, &caller, &dist, query).await?;
     Ok(Json(
-        release_views::releases_by_state(&state.db, &dist, at).await?,
+        release_views::releases_by_state(&state, &dist, at).await?,
     ))
 }
 
@@ -206,7 +206,7 @@ pub async fn history(
 ) -> Result<Json<ReleaseHistory>, AppError> {
     let (dist, at) = view_at(&state, &caller, &dist, query).await?;
     Ok(Json(
-        release_views::history(&state.db, &dist, &release, at).await?,
+        release_views::history(&state, &dist, &release, at).await?,
     ))
 }
 
@@ -224,7 +224,7 @@ pub async fn diff(
     let now = app::backend::clock::now_millis();
     let from = time_param(&params, "from", now)?;
     let to = time_param(&params, "to", now)?;
-    Ok(Json(release_views::diff(&state.db, &dist, from, to).await?))
+    Ok(Json(release_views::diff(&state, &dist, from, to).await?))
 }
 
 /// `PUT /api/v1/dists/{dist}/release-settings` (admin): public or not, and the state names

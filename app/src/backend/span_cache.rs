@@ -1,0 +1,50 @@
+//! The spans of each dist, kept in memory and reused until the dist's stream grows. Every view
+//! then costs one index probe (the dist's newest event id) plus a pass over memory, instead of
+//! hundreds of index lookups per request. The check is against the database, so a replica
+//! sees another replica's writes on its next request.
+
+use super::db::{internal, Db};
+use super::release_stream::spans_of_dist;
+use crate::error::AppError;
+use crate::model::release_stream::Span;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone, Debug, Default)]
+pub struct SpanCache {
+    by_dist: Arc<Mutex<HashMap<i64, (i64, Arc<Vec<Span>>)>>>,
+}
+
+impl SpanCache {
+    /// Every span of the dist, as of its newest event.
+    pub async fn spans(&self, db: &Db, dist_id: i64) -> Result<Arc<Vec<Span>>, AppError> {
+        // Read before the spans: a write in between makes the cached spans newer than their
+        // version, never older, and the next request reloads.
+        let version = stream_version(db, dist_id).await?;
+        if let Some((cached, spans)) = self.lock().get(&dist_id) {
+            if *cached == version {
+                return Ok(spans.clone());
+            }
+        }
+        let spans = Arc::new(spans_of_dist(db, dist_id).await?);
+        self.lock().insert(dist_id, (version, spans.clone()));
+        Ok(spans)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (i64, Arc<Vec<Span>>)>> {
+        self.by_dist
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The id of the dist's newest event: it changes with every write to the dist's stream.
+async fn stream_version(db: &Db, dist_id: i64) -> Result<i64, AppError> {
+    let (version,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM release_events WHERE dist_id = $1")
+            .bind(dist_id)
+            .fetch_one(&db.pool)
+            .await
+            .map_err(internal)?;
+    Ok(version)
+}
