@@ -19,6 +19,9 @@ const REFRESH_EVERY: Duration = Duration::from_secs(30);
 #[derive(Clone, Debug, Default)]
 pub struct CatalogStore {
     current: Arc<RwLock<Arc<Catalog>>>,
+    /// One rebuild at a time: otherwise a rebuild that read the database before a change
+    /// could finish after the one that read it after, and put the stale catalog back.
+    rebuilding: Arc<tokio::sync::Mutex<()>>,
     /// The live counters of the rollouts the catalog holds; kept in step with it.
     pub rollouts: RolloutTracker,
 }
@@ -48,11 +51,13 @@ impl CatalogStore {
     pub fn new(rollouts: RolloutTracker) -> CatalogStore {
         CatalogStore {
             current: Arc::default(),
+            rebuilding: Arc::default(),
             rollouts,
         }
     }
 
     pub async fn reload(&self, db: &Db) -> Result<(), AppError> {
+        let _one_at_a_time = self.rebuilding.lock().await;
         let catalog = Arc::new(load(db).await?);
         self.rollouts.sync(db, &catalog).await?;
         match self.current.write() {

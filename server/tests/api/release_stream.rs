@@ -579,6 +579,55 @@ async fn events_can_be_read_page_by_page_since_an_id(backend: Backend) {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
+/// Writes that read before they write (a rule checks its webhook first; an event reads its
+/// pair's past) all succeed side by side; on SQLite a deferred transaction would fail at once
+/// with "database is locked" when another write commits in between.
+async fn concurrent_writes_all_succeed_and_the_views_see_every_one(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    let admin = app.api(&app.token(Role::Admin).await);
+    post_form(&app, &rm, "dist=fedora&release=1&state=active&reached=1").await;
+    let hook: Value = admin
+        .post(app.at("/api/v1/webhooks"))
+        .json(&json!({"url": "http://127.0.0.1:9/hook"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let webhook = hook["webhook"]["id"].as_i64().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (app_url, rm, admin) = (app.at(""), rm.clone(), admin.clone());
+        tasks.push(tokio::spawn(async move {
+            let response = if i % 2 == 0 {
+                rm.post(format!(
+                    "{app_url}/event?dist=fedora&release={}&state=branched&reached=1",
+                    100 + i
+                ))
+                .send()
+                .await
+            } else {
+                admin
+                    .post(format!("{app_url}/api/v1/rules"))
+                    .json(&json!({"dist": "fedora", "state": format!("s{i}"),
+                                  "action": {"kind": "webhook", "webhook_id": webhook}}))
+                    .send()
+                    .await
+            };
+            response.unwrap().status()
+        }));
+    }
+    for task in tasks {
+        let status = task.await.unwrap();
+        assert!(status.is_success(), "a concurrent write answered {status}");
+    }
+    let by_release = view(&app, &rm, "/api/v1/dists/fedora/states-by-release").await;
+    assert_eq!(by_release.as_object().unwrap().len(), 13, "{by_release}");
+    let rules = app.get_json(&admin, "/api/v1/rules?dist=fedora").await;
+    assert_eq!(rules.as_array().unwrap().len(), 12);
+}
+
 crate::on_both_backends!(
     the_tickets_event_form_records_events_and_tells_whether_the_release_was_in_the_state,
     writing_events_needs_a_release_manager_or_admin,
@@ -589,4 +638,5 @@ crate::on_both_backends!(
     an_export_imported_into_an_empty_installation_reproduces_every_view,
     a_malformed_line_is_refused_with_its_number_and_nothing_is_imported,
     events_can_be_read_page_by_page_since_an_id,
+    concurrent_writes_all_succeed_and_the_views_see_every_one,
 );
