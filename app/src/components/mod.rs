@@ -1,5 +1,6 @@
 pub mod error_panel;
 pub mod layout;
 pub mod live;
+pub mod shown_once;
 pub mod time;
 pub mod timeline;

@@ -1,6 +1,7 @@
 use super::admin_users::RoleSelect;
 use crate::api::tokens::{list_tokens, CreateToken, RevokeToken};
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::shown_once::ShownOnce;
 use crate::components::time::Time;
 use crate::model::Role;
 use leptos::prelude::*;
@@ -29,11 +30,9 @@ pub fn TokensPage() -> impl IntoView {
                            " with " <code>"Authorization: Bearer …"</code> ". A token acts with its role."</p>
                         {move || match created() {
                             Some(Ok(new)) => Some(view! {
-                                <div class="notice" role="status">
-                                    <p>"Token " <strong>{new.token.name.clone()}</strong>
-                                       " created. Copy it now: it is shown only once."</p>
-                                    <code class="token-once">{new.secret.clone()}</code>
-                                </div>
+                                <ShownOnce secret=new.secret.clone()>
+                                    "Token " <strong>{new.token.name.clone()}</strong> " created."
+                                </ShownOnce>
                             }.into_any()),
                             Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
                             None => None,

@@ -5,6 +5,7 @@ use crate::api::webhooks::{
     list_webhooks, webhook_deliveries, CreateWebhook, Redeliver, SetWebhookActive,
 };
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::shown_once::ShownOnce;
 use crate::components::time::Time;
 use crate::model::webhook::DeliveryView;
 use leptos::prelude::*;
@@ -34,11 +35,10 @@ pub fn WebhooksPage() -> impl IntoView {
                            " (HMAC-SHA256 of the body with the webhook's secret), and retried with back-off until it is accepted."</p>
                         {move || match create.value().get() {
                             Some(Ok(new)) => Some(view! {
-                                <div class="notice" role="status">
-                                    <p>"Webhook " <strong>{new.webhook.url.clone()}</strong>
-                                       " added. Copy its secret now: it is shown only once."</p>
-                                    <code class="token-once">{new.secret.clone()}</code>
-                                </div>
+                                <ShownOnce secret=new.secret.clone()>
+                                    "Webhook " <strong>{new.webhook.url.clone()}</strong>
+                                    " added. This is its signing secret."
+                                </ShownOnce>
                             }.into_any()),
                             Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
                             None => None,

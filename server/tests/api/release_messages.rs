@@ -75,7 +75,7 @@ async fn receive(
     StatusCode::NO_CONTENT
 }
 
-async fn add_webhook(app: &TestApp, url: &str) -> (i64, String) {
+pub async fn add_webhook(app: &TestApp, url: &str) -> (i64, String) {
     let admin = app.api(&app.token(Role::Admin).await);
     let response = admin
         .post(app.at("/api/v1/webhooks"))
@@ -89,6 +89,10 @@ async fn add_webhook(app: &TestApp, url: &str) -> (i64, String) {
         body["webhook"]["id"].as_i64().unwrap(),
         body["secret"].as_str().unwrap().to_string(),
     )
+}
+
+async fn page_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 async fn deliveries(app: &TestApp, webhook: i64) -> Value {
@@ -331,14 +335,7 @@ async fn an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console(b
     receiver.wait_for(1).await;
     let mut html = String::new();
     for _ in 0..50 {
-        html = admin
-            .get(app.at(&format!("/admin/webhooks/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        html = page_text(&admin, &app.at(&format!("/admin/webhooks/{id}"))).await;
         if html.contains(">delivered<") {
             break;
         }

@@ -586,16 +586,7 @@ async fn concurrent_writes_all_succeed_and_the_views_see_every_one(backend: Back
     let (app, rm) = with_release_manager(backend).await;
     let admin = app.api(&app.token(Role::Admin).await);
     post_form(&app, &rm, "dist=fedora&release=1&state=active&reached=1").await;
-    let hook: Value = admin
-        .post(app.at("/api/v1/webhooks"))
-        .json(&json!({"url": "http://127.0.0.1:9/hook"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let webhook = hook["webhook"]["id"].as_i64().unwrap();
+    let (webhook, _) = crate::release_messages::add_webhook(&app, "http://127.0.0.1:9/hook").await;
     let mut tasks = Vec::new();
     for i in 0..24 {
         let (app_url, rm, admin) = (app.at(""), rm.clone(), admin.clone());
