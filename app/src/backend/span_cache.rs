@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Debug, Default)]
 pub struct SpanCache {
     by_dist: Arc<Mutex<HashMap<i64, (i64, Arc<Vec<Span>>)>>>,
+    /// One load at a time: when many requests miss together (a cold start, a write on a busy
+    /// status page), one reads the spans and the others wait for it instead of all reading.
+    loading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SpanCache {
@@ -21,14 +24,24 @@ impl SpanCache {
         // Read before the spans: a write in between makes the cached spans newer than their
         // version, never older, and the next request reloads.
         let version = stream_version(db, dist_id).await?;
-        if let Some((cached, spans)) = self.lock().get(&dist_id) {
-            if *cached == version {
-                return Ok(spans.clone());
-            }
+        if let Some(spans) = self.cached(dist_id, version) {
+            return Ok(spans);
+        }
+        let _one_load_at_a_time = self.loading.lock().await;
+        if let Some(spans) = self.cached(dist_id, version) {
+            return Ok(spans);
         }
         let spans = Arc::new(spans_of_dist(db, dist_id).await?);
         self.lock().insert(dist_id, (version, spans.clone()));
         Ok(spans)
+    }
+
+    /// The cached spans if they are at least as new as `version`.
+    fn cached(&self, dist_id: i64, version: i64) -> Option<Arc<Vec<Span>>> {
+        match self.lock().get(&dist_id) {
+            Some((cached, spans)) if *cached >= version => Some(spans.clone()),
+            _ => None,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (i64, Arc<Vec<Span>>)>> {
