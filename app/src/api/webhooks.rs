@@ -1,13 +1,12 @@
 use crate::error::AppError;
 use crate::model::webhook::{DeliveryView, NewWebhook, WebhookView};
-use crate::model::Role;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "webhooks/list")]
 pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
-        let (state, _) = sf::require(&[Role::Admin]).await?;
+        let (state, _) = sf::require(&[crate::model::Role::Admin]).await?;
         webhooks::list(&state.db).await
     })
     .await
@@ -17,7 +16,7 @@ pub async fn list_webhooks() -> Result<Vec<WebhookView>, AppError> {
 pub async fn create_webhook(url: String) -> Result<NewWebhook, AppError> {
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(&[crate::model::Role::Admin]).await?;
         webhooks::create(&state.db, &caller.actor(), url.trim()).await
     })
     .await
@@ -27,7 +26,7 @@ pub async fn create_webhook(url: String) -> Result<NewWebhook, AppError> {
 pub async fn set_webhook_active(id: i64, active: bool) -> Result<WebhookView, AppError> {
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(&[crate::model::Role::Admin]).await?;
         webhooks::set_active(&state.db, &caller.actor(), id, active).await
     })
     .await
@@ -38,7 +37,7 @@ pub async fn set_webhook_active(id: i64, active: bool) -> Result<WebhookView, Ap
 pub async fn webhook_deliveries(id: i64) -> Result<(WebhookView, Vec<DeliveryView>), AppError> {
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
-        let (state, _) = sf::require(&[Role::Admin]).await?;
+        let (state, _) = sf::require(&[crate::model::Role::Admin]).await?;
         let hook = webhooks::list(&state.db)
             .await?
             .into_iter()
@@ -53,7 +52,7 @@ pub async fn webhook_deliveries(id: i64) -> Result<(WebhookView, Vec<DeliveryVie
 pub async fn redeliver(delivery_id: i64) -> Result<i64, AppError> {
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(&[crate::model::Role::Admin]).await?;
         let id = webhooks::redeliver(&state.db, &caller.actor(), delivery_id).await?;
         state.outbox.wake();
         Ok(id)

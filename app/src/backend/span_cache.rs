@@ -10,9 +10,12 @@ use crate::model::release_stream::Span;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// Per dist id: the version the spans were read at, and the spans.
+type ByDist = HashMap<i64, (i64, Arc<Vec<Span>>)>;
+
 #[derive(Clone, Debug, Default)]
 pub struct SpanCache {
-    by_dist: Arc<Mutex<HashMap<i64, (i64, Arc<Vec<Span>>)>>>,
+    by_dist: Arc<Mutex<ByDist>>,
     /// One load at a time: when many requests miss together (a cold start, a write on a busy
     /// status page), one reads the spans and the others wait for it instead of all reading.
     loading: Arc<tokio::sync::Mutex<()>>,
@@ -44,7 +47,7 @@ impl SpanCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (i64, Arc<Vec<Span>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ByDist> {
         self.by_dist
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
