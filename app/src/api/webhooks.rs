@@ -38,11 +38,7 @@ pub async fn webhook_deliveries(id: i64) -> Result<(WebhookView, Vec<DeliveryVie
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
         let (state, _) = sf::require(&[crate::model::Role::Admin]).await?;
-        let hook = webhooks::list(&state.db)
-            .await?
-            .into_iter()
-            .find(|h| h.id == id)
-            .ok_or_else(|| AppError::not_found(format!("webhook {id}")))?;
+        let hook = webhooks::get(&state.db, id).await?;
         Ok((hook, webhooks::deliveries(&state.db, id).await?))
     })
     .await

@@ -66,6 +66,19 @@ pub async fn list(db: &Db) -> Result<Vec<WebhookView>, AppError> {
     Ok(rows.into_iter().map(hook_from_row).collect())
 }
 
+/// One webhook, by id.
+pub async fn get(db: &Db, id: i64) -> Result<WebhookView, AppError> {
+    let row: Option<HookRow> = sqlx::query_as(
+        "SELECT id, url, active, created_by, created_at FROM webhooks WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(internal)?;
+    row.map(hook_from_row)
+        .ok_or_else(|| AppError::not_found(format!("webhook {id}")))
+}
+
 pub async fn set_active(
     db: &Db,
     actor: &Actor,
