@@ -143,7 +143,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         seen,
         reports,
         outbox: Outbox::default(),
-        spans: Default::default(),
+        timelines: Default::default(),
         public_url: config.public_url.clone(),
     };
 

@@ -1,6 +1,6 @@
 //! The release stream in the database: events are appended, never edited; each write rebuilds
 //! the spans of its (release, state) pair in the same transaction, so every view at any time is
-//! made from the spans (see `span_cache`) and never from a replay of the stream.
+//! made from the spans (see `timeline_cache`) and never from a replay of the stream.
 
 use super::audit::{self, Actor};
 use super::clock::now_millis;

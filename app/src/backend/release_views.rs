@@ -1,20 +1,18 @@
 //! The release-stream views, shared by the REST API, the server functions and the public
-//! pages: the dist's spans from the cache, then a pure function from `model::release_stream`.
+//! pages: the dist's timeline from the cache, then a pure function of its spans.
 
 use super::release_stream::{self as store, DistRef};
 use super::AppState;
 use crate::error::AppError;
-use crate::model::release_stream::{
-    self as rules, Diff, OrderedMap, ReleaseHistory, StatusPageData,
-};
+use crate::model::release_stream::{self as rules, OrderedMap, ReleaseHistory, StatusPageData};
 
 pub async fn states_by_release(
     state: &AppState,
     dist: &DistRef,
     at: i64,
 ) -> Result<OrderedMap, AppError> {
-    let spans = state.spans.spans(&state.db, dist.id).await?;
-    Ok(rules::states_by_release(&spans, at))
+    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    Ok(rules::states_by_release(timeline.spans(), at))
 }
 
 pub async fn releases_by_state(
@@ -22,8 +20,8 @@ pub async fn releases_by_state(
     dist: &DistRef,
     at: i64,
 ) -> Result<OrderedMap, AppError> {
-    let spans = state.spans.spans(&state.db, dist.id).await?;
-    Ok(rules::releases_by_state(&spans, at))
+    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    Ok(rules::releases_by_state(timeline.spans(), at))
 }
 
 pub async fn history(
@@ -32,7 +30,8 @@ pub async fn history(
     release: &str,
     at: i64,
 ) -> Result<ReleaseHistory, AppError> {
-    let spans = state.spans.spans(&state.db, dist.id).await?;
+    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let spans = timeline.spans();
     let has_stays = spans.iter().any(|s| s.release == release);
     if !has_stays && !store::has_release(&state.db, dist.id, release).await? {
         return Err(AppError::not_found(format!(
@@ -40,24 +39,34 @@ pub async fn history(
             dist.dist.name
         )));
     }
-    Ok(rules::release_history(&spans, release, at))
+    Ok(rules::release_history(spans, release, at))
 }
 
-pub async fn diff(state: &AppState, dist: &DistRef, from: i64, to: i64) -> Result<Diff, AppError> {
+/// The diff as JSON. It borrows the cached timeline, so it is written out here, while the
+/// timeline is held.
+pub async fn diff_json(
+    state: &AppState,
+    dist: &DistRef,
+    from: i64,
+    to: i64,
+) -> Result<String, AppError> {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
-    let spans = state.spans.spans(&state.db, dist.id).await?;
-    Ok(rules::diff(&spans, from, to))
+    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    serde_json::to_string(&timeline.diff(from, to)).map_err(|err| {
+        tracing::error!(error = %err, "diff not serialisable");
+        AppError::Internal
+    })
 }
 
 /// `{"fedora": {"stable": [32, 33], "branched": [34]}, …}` for the public dists.
 pub async fn release_json(state: &AppState, at: i64) -> Result<serde_json::Value, AppError> {
     let mut out = serde_json::Map::new();
     for dist in store::public_dists(&state.db).await? {
-        let spans = state.spans.spans(&state.db, dist.id).await?;
+        let timeline = state.timelines.get(&state.db, dist.id).await?;
         out.insert(
             dist.dist.name.clone(),
             rules::release_json_entry(
-                &spans,
+                timeline.spans(),
                 at,
                 &dist.dist.stable_state,
                 &dist.dist.branched_state,
@@ -72,11 +81,12 @@ pub async fn status_page(
     dist: &DistRef,
     now: i64,
 ) -> Result<StatusPageData, AppError> {
-    let spans = state.spans.spans(&state.db, dist.id).await?;
+    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let spans = timeline.spans();
     Ok(StatusPageData {
         dist: dist.dist.clone(),
         now,
-        states_by_release: rules::states_by_release(&spans, now).0,
-        spans: spans.as_ref().clone(),
+        states_by_release: rules::states_by_release(spans, now).0,
+        spans: spans.to_vec(),
     })
 }

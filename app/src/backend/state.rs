@@ -2,7 +2,7 @@ use super::catalog_store::CatalogStore;
 use super::devices::SeenBuffer;
 use super::outbox::Outbox;
 use super::reports::ReportWriter;
-use super::span_cache::SpanCache;
+use super::timeline_cache::TimelineCache;
 use super::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -21,7 +21,7 @@ pub struct AppState {
     /// Wakes the message worker after a commit; the live feed of emitted messages.
     pub outbox: Outbox,
     /// The release-stream spans of each dist, for the views.
-    pub spans: SpanCache,
+    pub timelines: TimelineCache,
     /// The URL people and devices reach Sluice at, when configured.
     pub public_url: Option<String>,
 }

@@ -10,6 +10,7 @@ pub mod release_stream;
 pub mod role;
 pub mod rollout;
 pub mod time_fmt;
+pub mod timeline;
 pub mod version;
 pub mod webhook;
 

@@ -420,86 +420,6 @@ pub fn release_history(spans: &[Span], release: &str, at: i64) -> ReleaseHistory
     }
 }
 
-/// A change of state that took effect between two times.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Transition {
-    #[serde(with = "rfc3339_ms")]
-    pub at: i64,
-    pub release: String,
-    pub state: String,
-    pub action: Action,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diff {
-    #[serde(with = "rfc3339_ms")]
-    pub from: i64,
-    #[serde(with = "rfc3339_ms")]
-    pub to: i64,
-    /// Every effective enter and leave in `(from, to]`, in time order.
-    pub transitions: Vec<Transition>,
-    /// Net result: (release, state) pairs held at `to` but not at `from`…
-    pub entered: Vec<(String, String)>,
-    /// …and held at `from` but not at `to`.
-    pub left: Vec<(String, String)>,
-}
-
-/// What changed between `from` and `to` (`from` ≤ `to`; the caller swaps them otherwise).
-pub fn diff(spans: &[Span], from: i64, to: i64) -> Diff {
-    let inside = |t: i64| t > from && t <= to;
-    let mut transitions = Vec::new();
-    for span in spans {
-        if inside(span.entered_at) {
-            transitions.push(Transition {
-                at: span.entered_at,
-                release: span.release.clone(),
-                state: span.state.clone(),
-                action: Action::Entered,
-            });
-        }
-        if let Some(left) = span.left_at.filter(|t| inside(*t)) {
-            transitions.push(Transition {
-                at: left,
-                release: span.release.clone(),
-                state: span.state.clone(),
-                action: Action::Left,
-            });
-        }
-    }
-    transitions.sort_by(|a, b| {
-        a.at.cmp(&b.at)
-            .then_with(|| release_cmp(&a.release, &b.release))
-            .then_with(|| a.state.cmp(&b.state))
-            .then_with(|| (a.action == Action::Entered).cmp(&(b.action == Action::Entered)))
-    });
-    let held = |t: i64| -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = spans
-            .iter()
-            .filter(|s| s.holds_at(t))
-            .map(|s| (s.release.clone(), s.state.clone()))
-            .collect();
-        pairs.sort_by(|a, b| release_cmp(&a.0, &b.0).then_with(|| a.1.cmp(&b.1)));
-        pairs.dedup();
-        pairs
-    };
-    let (before, after) = (held(from), held(to));
-    Diff {
-        from,
-        to,
-        entered: after
-            .iter()
-            .filter(|p| !before.contains(p))
-            .cloned()
-            .collect(),
-        left: before
-            .iter()
-            .filter(|p| !after.contains(p))
-            .cloned()
-            .collect(),
-        transitions,
-    }
-}
-
 /// One dist in `release.json`: `{"stable": [32, 33], "branched": [34]}`, numbers where the
 /// release is an integer, in release order.
 pub fn release_json_entry(
@@ -774,28 +694,6 @@ mod tests {
         assert_eq!(later.current, vec!["active"]);
         let branched = later.stays.iter().find(|s| s.state == "branched").unwrap();
         assert_eq!(branched.duration_seconds, 60);
-    }
-
-    #[test]
-    fn diff_lists_transitions_between_two_times_and_the_net_change() {
-        let d = diff(&fedora(), 20, 60);
-        let t: Vec<String> = d
-            .transitions
-            .iter()
-            .map(|t| format!("{} {} {} {}", t.at, t.release, t.state, t.action.as_str()))
-            .collect();
-        assert_eq!(
-            t,
-            vec![
-                "40 33 branched left",
-                "50 34 active entered",
-                "50 34 branched entered",
-                "50 34 pre-beta entered"
-            ]
-        );
-        assert_eq!(d.left, vec![("33".to_string(), "branched".to_string())]);
-        assert_eq!(d.entered.len(), 3);
-        assert!(diff(&fedora(), 60, 60).transitions.is_empty());
     }
 
     #[test]

@@ -6,8 +6,8 @@ use app::backend::release_stream::WRITERS;
 use app::backend::release_stream::{self, DistRef};
 use app::backend::{release_views, AppState, Caller};
 use app::model::release_stream::{
-    parse_time, Action, Diff, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory,
-    StreamDist, StreamDistSettings,
+    parse_time, Action, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory, StreamDist,
+    StreamDistSettings,
 };
 use app::model::Role;
 use app::AppError;
@@ -215,7 +215,7 @@ pub async fn diff(
     caller: Result<Caller, AppError>,
     Path(dist): Path<String>,
     query: Params,
-) -> Result<Json<Diff>, AppError> {
+) -> Result<Response, AppError> {
     let params = params(query)?;
     let dist = readable_dist(&state, &caller, &dist).await?;
     if !params.contains_key("from") {
@@ -224,7 +224,8 @@ pub async fn diff(
     let now = app::backend::clock::now_millis();
     let from = time_param(&params, "from", now)?;
     let to = time_param(&params, "to", now)?;
-    Ok(Json(release_views::diff(&state, &dist, from, to).await?))
+    let body = release_views::diff_json(&state, &dist, from, to).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `PUT /api/v1/dists/{dist}/release-settings` (admin): public or not, and the state names

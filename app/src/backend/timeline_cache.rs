@@ -1,4 +1,5 @@
-//! The spans of each dist, kept in memory and reused until the dist's stream grows. Every view
+//! The spans of each dist, as a `Timeline`, kept in memory and reused until the dist's stream
+//! grows. Every view
 //! then costs one index probe (the dist's newest event id) plus a pass over memory, instead of
 //! hundreds of index lookups per request. The check is against the database, so a replica
 //! sees another replica's writes on its next request.
@@ -6,24 +7,24 @@
 use super::db::{internal, Db};
 use super::release_stream::spans_of_dist;
 use crate::error::AppError;
-use crate::model::release_stream::Span;
+use crate::model::timeline::Timeline;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Per dist id: the version the spans were read at, and the spans.
-type ByDist = HashMap<i64, (i64, Arc<Vec<Span>>)>;
+type ByDist = HashMap<i64, (i64, Arc<Timeline>)>;
 
 #[derive(Clone, Debug, Default)]
-pub struct SpanCache {
+pub struct TimelineCache {
     by_dist: Arc<Mutex<ByDist>>,
     /// One load at a time: when many requests miss together (a cold start, a write on a busy
     /// status page), one reads the spans and the others wait for it instead of all reading.
     loading: Arc<tokio::sync::Mutex<()>>,
 }
 
-impl SpanCache {
-    /// Every span of the dist, as of its newest event.
-    pub async fn spans(&self, db: &Db, dist_id: i64) -> Result<Arc<Vec<Span>>, AppError> {
+impl TimelineCache {
+    /// The dist's timeline (every span), as of its newest event.
+    pub async fn get(&self, db: &Db, dist_id: i64) -> Result<Arc<Timeline>, AppError> {
         // Read before the spans: a write in between makes the cached spans newer than their
         // version, never older, and the next request reloads.
         let version = stream_version(db, dist_id).await?;
@@ -34,13 +35,13 @@ impl SpanCache {
         if let Some(spans) = self.cached(dist_id, version) {
             return Ok(spans);
         }
-        let spans = Arc::new(spans_of_dist(db, dist_id).await?);
+        let spans = Arc::new(Timeline::new(spans_of_dist(db, dist_id).await?));
         self.lock().insert(dist_id, (version, spans.clone()));
         Ok(spans)
     }
 
     /// The cached spans if they are at least as new as `version`.
-    fn cached(&self, dist_id: i64, version: i64) -> Option<Arc<Vec<Span>>> {
+    fn cached(&self, dist_id: i64, version: i64) -> Option<Arc<Timeline>> {
         match self.lock().get(&dist_id) {
             Some((cached, spans)) if *cached >= version => Some(spans.clone()),
             _ => None,

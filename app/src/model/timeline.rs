@@ -1,0 +1,251 @@
+//! A dist's spans together with every enter and leave they hold, sorted by time once per
+//! change of the stream. A diff then finds its window by binary search and lends it out,
+//! instead of scanning, sorting and copying every span on each request.
+
+use super::release_stream::{release_cmp, rfc3339_ms, Action, Span};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+#[derive(Debug, Default)]
+pub struct Timeline {
+    spans: Vec<Span>,
+    /// Every enter and leave, in the order a diff lists them. Sorted on the first diff: the
+    /// other views never need it.
+    moments: OnceLock<Vec<Moment>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Moment {
+    at: i64,
+    /// Index into `spans`.
+    span: usize,
+    action: Action,
+}
+
+/// A change of state that took effect between two times.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Transition<'a> {
+    #[serde(serialize_with = "rfc3339_ms::serialize")]
+    pub at: i64,
+    pub release: &'a str,
+    pub state: &'a str,
+    pub action: Action,
+}
+
+/// What changed between two times. It borrows the timeline's names: answering thousands of
+/// transitions would otherwise copy two strings for each.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diff<'a> {
+    #[serde(serialize_with = "rfc3339_ms::serialize")]
+    pub from: i64,
+    #[serde(serialize_with = "rfc3339_ms::serialize")]
+    pub to: i64,
+    /// Every effective enter and leave in `(from, to]`, in time order.
+    pub transitions: Vec<Transition<'a>>,
+    /// Net result: (release, state) pairs held at `to` but not at `from`…
+    pub entered: Vec<(&'a str, &'a str)>,
+    /// …and held at `from` but not at `to`.
+    pub left: Vec<(&'a str, &'a str)>,
+}
+
+impl Timeline {
+    pub fn new(spans: Vec<Span>) -> Timeline {
+        Timeline {
+            spans,
+            moments: OnceLock::new(),
+        }
+    }
+
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// What changed between `from` and `to` (`from` ≤ `to`; the caller swaps them otherwise):
+    /// every effective enter and leave in `(from, to]`, and the net change.
+    pub fn diff(&self, from: i64, to: i64) -> Diff<'_> {
+        let moments = self.moments();
+        let start = moments.partition_point(|m| m.at <= from);
+        let end = moments.partition_point(|m| m.at <= to).max(start);
+        let transitions = moments[start..end]
+            .iter()
+            .map(|m| {
+                let span = &self.spans[m.span];
+                Transition {
+                    at: m.at,
+                    release: &span.release,
+                    state: &span.state,
+                    action: m.action,
+                }
+            })
+            .collect();
+        let (before, after) = (self.held(from), self.held(to));
+        Diff {
+            from,
+            to,
+            entered: only_in(&after, &before),
+            left: only_in(&before, &after),
+            transitions,
+        }
+    }
+
+    fn moments(&self) -> &[Moment] {
+        self.moments.get_or_init(|| sorted_moments(&self.spans))
+    }
+
+    /// The (release, state) pairs held at `at`, in release order, then by state.
+    fn held(&self, at: i64) -> Vec<(&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> = self
+            .spans
+            .iter()
+            .filter(|s| s.holds_at(at))
+            .map(|s| (s.release.as_str(), s.state.as_str()))
+            .collect();
+        pairs.sort_by(|a, b| release_cmp(a.0, b.0).then_with(|| a.1.cmp(b.1)));
+        pairs.dedup();
+        pairs
+    }
+}
+
+/// The pairs of `these` that are not in `those`, in the order of `these`.
+fn only_in<'a>(
+    these: &[(&'a str, &'a str)],
+    those: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let those: HashSet<_> = those.iter().collect();
+    these
+        .iter()
+        .filter(|p| !those.contains(p))
+        .copied()
+        .collect()
+}
+
+/// Every enter and leave of the spans: by time, then release order, state, and a leave before
+/// an enter.
+fn sorted_moments(spans: &[Span]) -> Vec<Moment> {
+    let mut moments = Vec::with_capacity(spans.len() * 2);
+    for (index, span) in spans.iter().enumerate() {
+        moments.push(Moment {
+            at: span.entered_at,
+            span: index,
+            action: Action::Entered,
+        });
+        if let Some(left_at) = span.left_at {
+            moments.push(Moment {
+                at: left_at,
+                span: index,
+                action: Action::Left,
+            });
+        }
+    }
+    moments.sort_unstable_by(|a, b| {
+        let (sa, sb) = (&spans[a.span], &spans[b.span]);
+        a.at.cmp(&b.at)
+            .then_with(|| release_cmp(&sa.release, &sb.release))
+            .then_with(|| sa.state.cmp(&sb.state))
+            .then_with(|| (a.action == Action::Entered).cmp(&(b.action == Action::Entered)))
+    });
+    moments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(release: &str, state: &str, entered_at: i64, left_at: Option<i64>) -> Span {
+        Span {
+            release: release.into(),
+            state: state.into(),
+            entered_at,
+            left_at,
+        }
+    }
+
+    fn fedora() -> Timeline {
+        Timeline::new(vec![
+            span("32", "active", 0, None),
+            span("33", "active", 10, None),
+            span("33", "branched", 10, Some(40)),
+            span("34", "active", 50, None),
+            span("34", "branched", 50, None),
+            span("34", "pre-beta", 50, Some(70)),
+            span("0", "active", 0, None),
+            span("0", "development", 0, None),
+        ])
+    }
+
+    fn listed(diff: &Diff<'_>) -> Vec<String> {
+        diff.transitions
+            .iter()
+            .map(|t| format!("{} {} {} {}", t.at, t.release, t.state, t.action.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn diff_lists_transitions_between_two_times_and_the_net_change() {
+        let timeline = fedora();
+        let d = timeline.diff(20, 60);
+        assert_eq!(
+            listed(&d),
+            vec![
+                "40 33 branched left",
+                "50 34 active entered",
+                "50 34 branched entered",
+                "50 34 pre-beta entered"
+            ]
+        );
+        assert_eq!(d.left, vec![("33", "branched")]);
+        assert_eq!(
+            d.entered,
+            vec![("34", "active"), ("34", "branched"), ("34", "pre-beta")]
+        );
+        assert!(timeline.diff(60, 60).transitions.is_empty());
+    }
+
+    #[test]
+    fn the_window_leaves_out_its_start_and_keeps_its_end() {
+        // (from, to]: what happened at `from` is already in the "before" state.
+        assert_eq!(
+            listed(&fedora().diff(40, 70)),
+            vec![
+                "50 34 active entered",
+                "50 34 branched entered",
+                "50 34 pre-beta entered",
+                "70 34 pre-beta left"
+            ]
+        );
+        // Entering and leaving inside the window: both listed, no net change.
+        let timeline = fedora();
+        let d = timeline.diff(45, 80);
+        assert!(!d.entered.contains(&("34", "pre-beta")));
+        assert!(d.left.is_empty());
+    }
+
+    #[test]
+    fn same_time_transitions_sort_by_release_then_state_with_leaves_first() {
+        let timeline = Timeline::new(vec![
+            span("0", "active", 5, None),
+            span("10", "beta", 1, Some(5)),
+            span("10", "active", 5, None),
+            span("9", "active", 5, None),
+        ]);
+        assert_eq!(
+            listed(&timeline.diff(0, 5)),
+            vec![
+                "1 10 beta entered",
+                "5 9 active entered",
+                "5 10 active entered",
+                "5 10 beta left",
+                "5 0 active entered"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_stream_or_window_has_no_transitions() {
+        assert!(Timeline::default().diff(0, 100).transitions.is_empty());
+        let timeline = fedora();
+        let d = timeline.diff(1_000, 2_000);
+        assert!(d.transitions.is_empty() && d.entered.is_empty() && d.left.is_empty());
+    }
+}
