@@ -312,6 +312,15 @@ pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError>
     Ok(rows.into_iter().map(span_from_row).collect())
 }
 
+/// Every dist's id.
+pub async fn dist_ids(db: &Db) -> Result<Vec<i64>, AppError> {
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM dists ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(internal)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// Whether any event names this release (a release may have events but no stay: "0-0").
 pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, AppError> {
     let row: Option<(i64,)> = sqlx::query_as(

@@ -5,7 +5,7 @@
 //! sees another replica's writes on its next request.
 
 use super::db::{internal, Db};
-use super::release_stream::spans_of_dist;
+use super::release_stream::{dist_ids, spans_of_dist};
 use crate::error::AppError;
 use crate::model::timeline::Timeline;
 use std::collections::HashMap;
@@ -38,6 +38,27 @@ impl TimelineCache {
         let spans = Arc::new(Timeline::new(spans_of_dist(db, dist_id).await?));
         self.lock().insert(dist_id, (version, spans.clone()));
         Ok(spans)
+    }
+
+    /// Loads every dist's timeline in the background, so that the first visitors after a start
+    /// find it in memory instead of waiting for the load (0.1–0.3 s for 100,000 events).
+    pub fn spawn_warm_up(&self, db: Db) {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let Ok(ids) = dist_ids(&db).await else {
+                return;
+            };
+            for id in ids {
+                if cache.get(&db, id).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Whether some timeline of the dist is in memory, however old.
+    pub fn holds(&self, dist_id: i64) -> bool {
+        self.lock().contains_key(&dist_id)
     }
 
     /// The cached spans if they are at least as new as `version`.

@@ -619,7 +619,27 @@ async fn concurrent_writes_all_succeed_and_the_views_see_every_one(backend: Back
     assert_eq!(rules.as_array().unwrap().len(), 12);
 }
 
+/// After a restart the timelines are loaded in the background before anyone asks for a view.
+async fn a_restarted_server_loads_the_timelines_before_the_first_view(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
+    let app = app.restart().await;
+    let fedora = app::backend::release_stream::find_dist(&app.state.db, "fedora")
+        .await
+        .unwrap();
+    let mut loaded = false;
+    for _ in 0..100 {
+        if app.state.timelines.holds(fedora.id) {
+            loaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(loaded, "the fedora timeline was loaded without a request");
+}
+
 crate::on_both_backends!(
+    a_restarted_server_loads_the_timelines_before_the_first_view,
     the_tickets_event_form_records_events_and_tells_whether_the_release_was_in_the_state,
     writing_events_needs_a_release_manager_or_admin,
     bad_input_is_answered_400_naming_the_field,
