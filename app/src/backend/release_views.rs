@@ -83,10 +83,12 @@ pub async fn status_page(
 ) -> Result<StatusPageData, AppError> {
     let timeline = state.timelines.get(&state.db, dist.id).await?;
     let spans = timeline.spans();
+    let since = rules::timeline_since(spans);
     Ok(StatusPageData {
         dist: dist.dist.clone(),
         now,
         states_by_release: rules::states_by_release(spans, now).0,
-        spans: spans.to_vec(),
+        since,
+        spans: rules::spans_overlapping(spans, since, now),
     })
 }

@@ -22,14 +22,21 @@ pub fn state_colour(state: &str) -> &'static str {
 }
 
 #[component]
-pub fn Timeline(spans: Vec<Span>, now: i64) -> impl IntoView {
+pub fn Timeline(spans: Vec<Span>, since: i64, now: i64) -> impl IntoView {
     if spans.is_empty() {
         return view! { <p>"No release has entered a state yet."</p> }.into_any();
     }
-    let start = spans.iter().map(|s| s.entered_at).min().unwrap_or(now);
+    let start = spans
+        .iter()
+        .map(|s| s.entered_at)
+        .min()
+        .unwrap_or(now)
+        .max(since);
     let end = now.max(start + 1);
-    let x =
-        move |t: i64| LABEL + (WIDTH - LABEL - 8.0) * ((t - start) as f64 / (end - start) as f64);
+    // A stay that began before the window is drawn from its left edge.
+    let x = move |t: i64| {
+        LABEL + (WIDTH - LABEL - 8.0) * ((t.max(start) - start) as f64 / (end - start) as f64)
+    };
     let mut rows: Vec<(String, String)> = spans
         .iter()
         .map(|s| (s.release.clone(), s.state.clone()))

@@ -510,8 +510,34 @@ pub struct StatusPageData {
     pub dist: StreamDist,
     pub now: i64,
     pub states_by_release: Vec<(String, Vec<String>)>,
-    /// Every span, for the timeline chart.
+    /// Where the timeline chart may start (`timeline_since`).
+    pub since: i64,
+    /// The spans that overlap `(since, now]`, for the timeline chart.
     pub spans: Vec<Span>,
+}
+
+/// How far back the status page's timeline goes. A year shows the life of every current
+/// release at a glance, and the page stays small however long the stream grows.
+pub const TIMELINE_WINDOW_MS: i64 = 365 * 86_400_000;
+
+/// Where the status page's timeline starts: a year before the stream's newest change, so a
+/// stream that has been quiet for a while still shows its last year of changes.
+pub fn timeline_since(spans: &[Span]) -> i64 {
+    let newest = spans
+        .iter()
+        .map(|s| s.left_at.unwrap_or(s.entered_at).max(s.entered_at))
+        .max()
+        .unwrap_or(0);
+    newest - TIMELINE_WINDOW_MS
+}
+
+/// The spans that overlap `(since, now]`: begun by `now` and not left by `since`.
+pub fn spans_overlapping(spans: &[Span], since: i64, now: i64) -> Vec<Span> {
+    spans
+        .iter()
+        .filter(|s| s.entered_at <= now && s.left_at.is_none_or(|left| left > since))
+        .cloned()
+        .collect()
 }
 
 /// What a rule does when it fires. The staged-locks work adds its flush action here.
@@ -554,7 +580,7 @@ pub fn rule_fires(rule_on: Action, event: &ReleaseEvent) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn sorted(mut v: Vec<&str>) -> Vec<&str> {
@@ -635,7 +661,7 @@ mod tests {
         );
     }
 
-    fn span(release: &str, state: &str, entered_at: i64, left_at: Option<i64>) -> Span {
+    pub(crate) fn span(release: &str, state: &str, entered_at: i64, left_at: Option<i64>) -> Span {
         Span {
             release: release.into(),
             state: state.into(),
@@ -694,6 +720,37 @@ mod tests {
         assert_eq!(later.current, vec!["active"]);
         let branched = later.stays.iter().find(|s| s.state == "branched").unwrap();
         assert_eq!(branched.duration_seconds, 60);
+    }
+
+    #[test]
+    fn the_timeline_keeps_the_spans_that_overlap_its_window() {
+        let spans = vec![
+            span("30", "active", 0, Some(100)),
+            span("31", "active", 50, Some(250)),
+            span("32", "active", 150, None),
+            span("33", "active", 400, None),
+        ];
+        let kept: Vec<String> = spans_overlapping(&spans, 100, 300)
+            .into_iter()
+            .map(|s| s.release)
+            .collect();
+        // 30 left at the window's start; 33 entered after its end.
+        assert_eq!(kept, vec!["31", "32"]);
+    }
+
+    #[test]
+    fn the_timeline_starts_a_year_before_the_newest_change() {
+        let day = 86_400_000;
+        let spans = vec![
+            span("30", "active", 0, Some(100 * day)),
+            span("31", "active", 500 * day, None),
+        ];
+        assert_eq!(timeline_since(&spans), 135 * day);
+        assert_eq!(
+            spans_overlapping(&spans, timeline_since(&spans), 900 * day).len(),
+            1
+        );
+        assert_eq!(timeline_since(&[]), -TIMELINE_WINDOW_MS);
     }
 
     #[test]

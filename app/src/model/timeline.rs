@@ -151,15 +151,7 @@ fn sorted_moments(spans: &[Span]) -> Vec<Moment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn span(release: &str, state: &str, entered_at: i64, left_at: Option<i64>) -> Span {
-        Span {
-            release: release.into(),
-            state: state.into(),
-            entered_at,
-            left_at,
-        }
-    }
+    use crate::model::release_stream::tests::span;
 
     fn fedora() -> Timeline {
         Timeline::new(vec![

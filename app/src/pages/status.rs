@@ -94,6 +94,6 @@ pub fn StatusView(data: StatusPageData) -> impl IntoView {
             }.into_any()
         }}
         <h2>"Timeline"</h2>
-        <Timeline spans=data.spans now=data.now/>
+        <Timeline spans=data.spans since=data.since now=data.now/>
     }
 }

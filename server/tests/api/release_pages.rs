@@ -2,7 +2,7 @@
 //! so these also prove the pages work without JavaScript).
 
 use crate::harness::{Backend, TestApp};
-use crate::release_stream::{fedora_spring_2021, with_release_manager};
+use crate::release_stream::{fedora_spring_2021, record, with_release_manager};
 use app::model::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -50,6 +50,15 @@ async fn the_public_status_page_shows_releases_states_and_timeline_without_signi
         html.contains("34 · pre-beta"),
         "a row per release and state"
     );
+    assert!(html.contains("31 · active"), "{html}");
+
+    // The chart covers the year before the newest change: a stay that ended earlier is left
+    // out, so the page stays small however long the stream grows.
+    record(&app, &rm, "30", "eol", "entered", "2018-01-01T00:00:00Z").await;
+    record(&app, &rm, "30", "eol", "left", "2019-05-01T00:00:00Z").await;
+    let (_, html) = page(&app, &anonymous, "/status/fedora").await;
+    assert!(!html.contains("30 · eol"), "{html}");
+    assert!(html.contains("31 · active"));
 }
 
 async fn the_atom_feed_lists_the_newest_events_of_a_public_dist(backend: Backend) {
