@@ -670,7 +670,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn fedora() -> Vec<Span> {
+    pub(crate) fn fedora() -> Vec<Span> {
         vec![
             span("32", "active", 0, None),
             span("33", "active", 10, None),

@@ -151,19 +151,10 @@ fn sorted_moments(spans: &[Span]) -> Vec<Moment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::release_stream::tests::span;
+    use crate::model::release_stream::tests::{self as spans, span};
 
     fn fedora() -> Timeline {
-        Timeline::new(vec![
-            span("32", "active", 0, None),
-            span("33", "active", 10, None),
-            span("33", "branched", 10, Some(40)),
-            span("34", "active", 50, None),
-            span("34", "branched", 50, None),
-            span("34", "pre-beta", 50, Some(70)),
-            span("0", "active", 0, None),
-            span("0", "development", 0, None),
-        ])
+        Timeline::new(spans::fedora())
     }
 
     fn listed(diff: &Diff<'_>) -> Vec<String> {
