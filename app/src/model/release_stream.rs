@@ -516,19 +516,33 @@ pub struct StatusPageData {
     pub spans: Vec<Span>,
 }
 
-/// How far back the status page's timeline goes. A year shows the life of every current
-/// release at a glance, and the page stays small however long the stream grows.
+/// How far back the status page's timeline goes at most. A year shows the life of every
+/// current release at a glance, and the page stays small however long the stream grows.
 pub const TIMELINE_WINDOW_MS: i64 = 365 * 86_400_000;
 
-/// Where the status page's timeline starts: a year before the stream's newest change, so a
-/// stream that has been quiet for a while still shows its last year of changes.
+/// How many stays the timeline draws at most. A busier year gets a shorter window: more bars
+/// would not fit the chart's width, and would make the page heavy on a phone.
+pub const TIMELINE_MAX_SPANS: usize = 1_000;
+
+/// Where the status page's timeline starts: a year before the stream's newest change (so a
+/// stream that has been quiet for a while still shows its last year of changes), or later if
+/// more than `TIMELINE_MAX_SPANS` stays overlap that year.
 pub fn timeline_since(spans: &[Span]) -> i64 {
     let newest = spans
         .iter()
         .map(|s| s.left_at.unwrap_or(s.entered_at).max(s.entered_at))
         .max()
         .unwrap_or(0);
-    newest - TIMELINE_WINDOW_MS
+    let year_before = newest - TIMELINE_WINDOW_MS;
+    let mut ends: Vec<i64> = spans.iter().filter_map(|s| s.left_at).collect();
+    let open = spans.len() - ends.len();
+    let room = TIMELINE_MAX_SPANS.saturating_sub(open);
+    if spans.len() <= TIMELINE_MAX_SPANS || room >= ends.len() {
+        return year_before;
+    }
+    // The open stays, and the stays that ended after the (room + 1)-th latest end, fit.
+    ends.select_nth_unstable_by(room, |a, b| b.cmp(a));
+    year_before.max(ends[room])
 }
 
 /// The spans that overlap `(since, now]`: begun by `now` and not left by `since`.
@@ -751,6 +765,27 @@ pub(crate) mod tests {
             1
         );
         assert_eq!(timeline_since(&[]), -TIMELINE_WINDOW_MS);
+    }
+
+    #[test]
+    fn a_busy_year_gets_a_shorter_timeline_with_at_most_the_newest_stays() {
+        // Two open stays, then one stay ending each minute: far more than fit in a year.
+        let minute = 60_000;
+        let mut spans = vec![span("0", "active", 0, None), span("0", "dev", 0, None)];
+        for i in 1..=3_000 {
+            spans.push(span("1", "beta", (i - 1) * minute, Some(i * minute)));
+        }
+        let since = timeline_since(&spans);
+        let drawn = spans_overlapping(&spans, since, 3_000 * minute);
+        assert_eq!(drawn.len(), TIMELINE_MAX_SPANS);
+        assert!(
+            drawn.iter().any(|s| s.left_at.is_none()),
+            "open stays are kept"
+        );
+        assert!(
+            drawn.iter().any(|s| s.left_at == Some(3_000 * minute)),
+            "the newest stays are kept"
+        );
     }
 
     #[test]
