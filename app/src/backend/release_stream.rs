@@ -312,12 +312,15 @@ pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError>
     Ok(rows.into_iter().map(span_from_row).collect())
 }
 
-/// Every dist's id.
-pub async fn dist_ids(db: &Db) -> Result<Vec<i64>, AppError> {
-    let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM dists ORDER BY id")
-        .fetch_all(&db.pool)
-        .await
-        .map_err(internal)?;
+/// The ids of the dists that have release events (device-only dists have none).
+pub async fn stream_dist_ids(db: &Db) -> Result<Vec<i64>, AppError> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT d.id FROM dists d \
+         WHERE EXISTS (SELECT 1 FROM release_events e WHERE e.dist_id = d.id) ORDER BY d.id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 

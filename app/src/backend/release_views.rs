@@ -5,13 +5,19 @@ use super::release_stream::{self as store, DistRef};
 use super::AppState;
 use crate::error::AppError;
 use crate::model::release_stream::{self as rules, OrderedMap, ReleaseHistory, StatusPageData};
+use crate::model::timeline::Timeline;
+use std::sync::Arc;
+
+async fn timeline_of(state: &AppState, dist: &DistRef) -> Result<Arc<Timeline>, AppError> {
+    state.timelines.get(&state.db, dist.id).await
+}
 
 pub async fn states_by_release(
     state: &AppState,
     dist: &DistRef,
     at: i64,
 ) -> Result<OrderedMap, AppError> {
-    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let timeline = timeline_of(state, dist).await?;
     Ok(rules::states_by_release(timeline.spans(), at))
 }
 
@@ -20,7 +26,7 @@ pub async fn releases_by_state(
     dist: &DistRef,
     at: i64,
 ) -> Result<OrderedMap, AppError> {
-    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let timeline = timeline_of(state, dist).await?;
     Ok(rules::releases_by_state(timeline.spans(), at))
 }
 
@@ -30,7 +36,7 @@ pub async fn history(
     release: &str,
     at: i64,
 ) -> Result<ReleaseHistory, AppError> {
-    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let timeline = timeline_of(state, dist).await?;
     let spans = timeline.spans();
     let has_stays = spans.iter().any(|s| s.release == release);
     if !has_stays && !store::has_release(&state.db, dist.id, release).await? {
@@ -51,7 +57,7 @@ pub async fn diff_json(
     to: i64,
 ) -> Result<String, AppError> {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
-    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let timeline = timeline_of(state, dist).await?;
     serde_json::to_string(&timeline.diff(from, to)).map_err(|err| {
         tracing::error!(error = %err, "diff not serialisable");
         AppError::Internal
@@ -62,7 +68,7 @@ pub async fn diff_json(
 pub async fn release_json(state: &AppState, at: i64) -> Result<serde_json::Value, AppError> {
     let mut out = serde_json::Map::new();
     for dist in store::public_dists(&state.db).await? {
-        let timeline = state.timelines.get(&state.db, dist.id).await?;
+        let timeline = timeline_of(state, &dist).await?;
         out.insert(
             dist.dist.name.clone(),
             rules::release_json_entry(
@@ -81,7 +87,7 @@ pub async fn status_page(
     dist: &DistRef,
     now: i64,
 ) -> Result<StatusPageData, AppError> {
-    let timeline = state.timelines.get(&state.db, dist.id).await?;
+    let timeline = timeline_of(state, dist).await?;
     let spans = timeline.spans();
     let since = rules::timeline_since(spans);
     Ok(StatusPageData {

@@ -1,11 +1,10 @@
 //! The spans of each dist, as a `Timeline`, kept in memory and reused until the dist's stream
-//! grows. Every view
-//! then costs one index probe (the dist's newest event id) plus a pass over memory, instead of
-//! hundreds of index lookups per request. The check is against the database, so a replica
+//! grows. Every view then costs one index probe (the dist's newest event id) plus a pass over
+//! memory, instead of hundreds of index lookups per request. The check is against the database, so a replica
 //! sees another replica's writes on its next request.
 
 use super::db::{internal, Db};
-use super::release_stream::{dist_ids, spans_of_dist};
+use super::release_stream::{spans_of_dist, stream_dist_ids};
 use crate::error::AppError;
 use crate::model::timeline::Timeline;
 use std::collections::HashMap;
@@ -40,12 +39,12 @@ impl TimelineCache {
         Ok(spans)
     }
 
-    /// Loads every dist's timeline in the background, so that the first visitors after a start
+    /// Loads the timeline of every dist with a release stream in the background, so that the first visitors after a start
     /// find it in memory instead of waiting for the load (0.1–0.3 s for 100,000 events).
     pub fn spawn_warm_up(&self, db: Db) {
         let cache = self.clone();
         tokio::spawn(async move {
-            let Ok(ids) = dist_ids(&db).await else {
+            let Ok(ids) = stream_dist_ids(&db).await else {
                 return;
             };
             for id in ids {

@@ -27,3 +27,16 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
 pub fn FormError(error: AppError) -> impl IntoView {
     view! { <p class="form-error" role="alert">{error.to_string()}</p> }
 }
+
+/// What a form shows after it was submitted: `done` with the answer on success, the error next
+/// to the form otherwise, and nothing before the first submission.
+pub fn submitted<T>(
+    answer: Option<Result<T, AppError>>,
+    done: impl FnOnce(T) -> AnyView,
+) -> Option<AnyView> {
+    match answer {
+        Some(Ok(value)) => Some(done(value)),
+        Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
+        None => None,
+    }
+}

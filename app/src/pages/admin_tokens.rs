@@ -1,6 +1,6 @@
 use super::admin_users::RoleSelect;
 use crate::api::tokens::{list_tokens, CreateToken, RevokeToken};
-use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::error_panel::{submitted, ErrorPanel, FormError};
 use crate::components::shown_once::ShownOnce;
 use crate::components::time::Time;
 use crate::model::Role;
@@ -28,15 +28,11 @@ pub fn TokensPage() -> impl IntoView {
                         <h1>"API tokens"</h1>
                         <p>"Tokens let CI jobs and scripts call " <code>"/api/v1"</code>
                            " with " <code>"Authorization: Bearer …"</code> ". A token acts with its role."</p>
-                        {move || match created() {
-                            Some(Ok(new)) => Some(view! {
+                        {move || submitted(created(), |new| view! {
                                 <ShownOnce secret=new.secret.clone()>
                                     "Token " <strong>{new.token.name.clone()}</strong> " created."
                                 </ShownOnce>
-                            }.into_any()),
-                            Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
-                            None => None,
-                        }}
+                            }.into_any())}
                         {move || revoke_error().map(|error| view! { <FormError error=error/> })}
                         <div class="table-scroll">
                             <table>

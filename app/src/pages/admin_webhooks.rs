@@ -4,7 +4,7 @@
 use crate::api::webhooks::{
     list_webhooks, webhook_deliveries, CreateWebhook, Redeliver, SetWebhookActive,
 };
-use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::error_panel::{submitted, ErrorPanel, FormError};
 use crate::components::shown_once::ShownOnce;
 use crate::components::time::Time;
 use crate::model::webhook::DeliveryView;
@@ -33,16 +33,12 @@ pub fn WebhooksPage() -> impl IntoView {
                         <p>"Every message Sluice emits is POSTed to each active webhook, signed with "
                            <code>"X-Sluice-Signature-256"</code>
                            " (HMAC-SHA256 of the body with the webhook's secret), and retried with back-off until it is accepted."</p>
-                        {move || match create.value().get() {
-                            Some(Ok(new)) => Some(view! {
+                        {move || submitted(create.value().get(), |new| view! {
                                 <ShownOnce secret=new.secret.clone()>
                                     "Webhook " <strong>{new.webhook.url.clone()}</strong>
                                     " added. This is its signing secret."
                                 </ShownOnce>
-                            }.into_any()),
-                            Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
-                            None => None,
-                        }}
+                            }.into_any())}
                         {move || toggle_error().map(|error| view! { <FormError error=error/> })}
                         <div class="table-scroll">
                             <table>
@@ -107,13 +103,9 @@ pub fn WebhookPage() -> impl IntoView {
                         <h1>"Deliveries to " {hook.url.clone()}</h1>
                         <p>{if hook.active { "Active." } else { "Switched off: new messages are not sent to it." }}
                            " The newest 200 deliveries, newest first."</p>
-                        {move || match redeliver.value().get() {
-                            Some(Ok(new_id)) => Some(view! {
+                        {move || submitted(redeliver.value().get(), |new_id| view! {
                                 <p class="notice" role="status">{format!("Queued again as delivery {new_id}.")}</p>
-                            }.into_any()),
-                            Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
-                            None => None,
-                        }}
+                            }.into_any())}
                         {if deliveries.is_empty() {
                             view! { <p>"Nothing has been sent to this webhook yet."</p> }.into_any()
                         } else {

@@ -5,7 +5,7 @@ use super::dists::current_role;
 use crate::api::registry::{
     get_dist, list_builds, list_mirrors, AddMirror, RegisterBuild, RemoveMirror,
 };
-use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::error_panel::{submitted, ErrorPanel, FormError};
 use crate::components::time::Time;
 use crate::model::dist::{BuildView, DistView, MirrorView};
 use crate::model::Role;
@@ -139,16 +139,12 @@ fn RegisterForm(dist: DistView, register: ServerAction<RegisterBuild>) -> impl I
     view! {
         <h2>"Register a build"</h2>
         <p>"For a build CI did not register. Its files must already be at the base URL."</p>
-        {move || match outcome() {
-            Some(Ok(build)) => Some(view! {
+        {move || submitted(outcome(), |build| view! {
                 <p class="notice" role="status">
                     "Registered " <strong>{build.version.clone()}</strong> ". "
                     <a href=format!("/builds/{}", build.id)>"Open its page"</a>
                 </p>
-            }.into_any()),
-            Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
-            None => None,
-        }}
+            }.into_any())}
         <ActionForm action=register attr:class="stacked">
             <input type="hidden" name="dist" value=dist.name.clone()/>
             <label>"Branch" <input name="branch" required maxlength="64" value=dist.stable_branch.clone()/></label>

@@ -8,7 +8,7 @@ use crate::api::release_stream::{
     list_rules, release_console, CreateRule, RecordReleaseEvent, RemoveRule, RulesData,
     SetReleaseSettings,
 };
-use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::error_panel::{submitted, ErrorPanel, FormError};
 use crate::components::live::follow_dist;
 use crate::components::time::Time;
 use crate::model::release_stream::ReleaseEvent;
@@ -81,13 +81,9 @@ pub fn ReleasesPage() -> impl IntoView {
 fn RecordForm(dist: String, record: ServerAction<RecordReleaseEvent>) -> impl IntoView {
     view! {
         <h2>"Record an event"</h2>
-        {move || match record.value().get() {
-            Some(Ok(event)) => Some(view! {
+        {move || submitted(record.value().get(), |event| view! {
                 <p class="notice" role="status">"Recorded: " <strong>{event.short()}</strong></p>
-            }.into_any()),
-            Some(Err(error)) => Some(view! { <FormError error=error/> }.into_any()),
-            None => None,
-        }}
+            }.into_any())}
         <ActionForm action=record attr:class="stacked record-event">
             <input type="hidden" name="dist" value=dist/>
             <label>"Release" <input name="release" required maxlength="64" placeholder="34" autocomplete="off"/></label>
