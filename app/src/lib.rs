@@ -16,6 +16,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::admin_webhooks::{WebhookPage, WebhooksPage};
+use pages::status_views::{DiffPage, ReleaseHistoryPage};
 use pages::{admin_audit::AuditPage, admin_tokens::TokensPage, admin_users::UsersPage};
 use pages::{build_page::BuildPage, builds::DistPage, dists::DistsPage};
 use pages::{devices::DevicePage, devices::DevicesPage};
@@ -81,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rollouts/:id") view=RolloutPageView/>
                     <Route path=path!("status") view=StatusIndexPage/>
                     <Route path=path!("status/:dist") view=StatusPage/>
+                    <Route path=path!("status/:dist/releases/:release") view=ReleaseHistoryPage/>
+                    <Route path=path!("status/:dist/diff") view=DiffPage/>
                 </ParentRoute>
             </Routes>
         </Router>

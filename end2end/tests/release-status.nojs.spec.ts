@@ -37,3 +37,23 @@ test('without JavaScript or signing in, the status pages list the public dist, i
   await expect(page.locator('svg[role=img]')).toBeVisible();
   await expect(page.locator('.signed-in-user')).toHaveCount(0);
 });
+
+test('without JavaScript, the forms show the states at a past time, a release history and a diff', async ({ page }) => {
+  await page.goto(`${sluice.url}/status/fedora`);
+  await page.getByLabel('At (RFC 3339; empty for now)').fill('2001-01-01T00:00:00Z');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/at=2001-01-01T00%3A00%3A00Z/);
+  await expect(page.getByRole('heading', { name: 'At 2001-01-01 00:00:00 UTC' })).toBeVisible();
+  await expect(page.getByText('No release is in any state.')).toBeVisible();
+
+  await page.goto(`${sluice.url}/status/fedora`);
+  await page.getByRole('link', { name: '34', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'fedora 34' })).toBeVisible();
+  await expect(page.locator('table.release-history')).toContainText('still in it');
+
+  await page.goto(`${sluice.url}/status/fedora/diff`);
+  await page.getByLabel('From (RFC 3339)').fill('2001-01-01T00:00:00Z');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page.getByText('3 transitions.')).toBeVisible();
+  await expect(page.locator('table.release-diff')).toContainText('entered');
+});

@@ -3,7 +3,8 @@
 //! everyone, private ones to signed-in roles; recording needs a release manager (or admin).
 
 use crate::error::AppError;
-use crate::model::release_stream::{ReleaseEvent, StatusPageData, StreamDist};
+use crate::model::release_stream::{ReleaseEvent, ReleaseHistory, StatusPageData, StreamDist};
+use crate::model::timeline::Diff;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,14 +26,71 @@ pub async fn public_dists() -> Result<Vec<StreamDist>, AppError> {
     .await
 }
 
+/// A time from a page's query (`?at=`, `?from=`): RFC 3339, or `now` when empty.
+#[cfg(feature = "ssr")]
+fn time_or_now(field: &'static str, text: &str, now: i64) -> Result<i64, AppError> {
+    use crate::model::release_stream::parse_time;
+    match text.trim() {
+        "" => Ok(now),
+        text => parse_time(text).map_err(|m| AppError::validation(field, m)),
+    }
+}
+
+/// A dist's status page, its tables as of `at` (empty: now).
 #[server(prefix = "/rpc", endpoint = "status/dist")]
-pub async fn status_of(dist: String) -> Result<StatusPageData, AppError> {
+pub async fn status_of(
+    dist: String,
+    #[server(default)] at: String,
+) -> Result<StatusPageData, AppError> {
     use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
     sf::respond(async {
         let state = sf::state()?;
+        let now = now_millis();
+        let at = time_or_now("at", &at, now)?;
         let caller = sf::caller(&state).await.ok().flatten();
         let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
-        release_views::status_page(&state, &dist, now_millis()).await
+        release_views::status_page(&state, &dist, now, at).await
+    })
+    .await
+}
+
+/// One release's stays as of `at` (empty: now).
+#[server(prefix = "/rpc", endpoint = "status/history")]
+pub async fn history_of(
+    dist: String,
+    release: String,
+    #[server(default)] at: String,
+) -> Result<ReleaseHistory, AppError> {
+    use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
+    sf::respond(async {
+        let state = sf::state()?;
+        let at = time_or_now("at", &at, now_millis())?;
+        let caller = sf::caller(&state).await.ok().flatten();
+        let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
+        release_views::history(&state, &dist, &release, at).await
+    })
+    .await
+}
+
+/// What changed between `from` and `to` (empty `to`: now).
+#[server(prefix = "/rpc", endpoint = "status/diff")]
+pub async fn diff_of(
+    dist: String,
+    from: String,
+    #[server(default)] to: String,
+) -> Result<Diff<'static>, AppError> {
+    use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
+    sf::respond(async {
+        let state = sf::state()?;
+        let now = now_millis();
+        if from.trim().is_empty() {
+            return Err(AppError::validation("from", "is required"));
+        }
+        let from = time_or_now("from", &from, now)?;
+        let to = time_or_now("to", &to, now)?;
+        let caller = sf::caller(&state).await.ok().flatten();
+        let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
+        release_views::diff(&state, &dist, from, to).await
     })
     .await
 }
@@ -44,8 +102,9 @@ pub async fn release_console(dist: String) -> Result<ReleaseConsoleData, AppErro
     sf::respond(async {
         let (state, caller) = sf::require(READERS).await?;
         let found = release_stream::readable_dist(&state.db, Some(&caller), &dist).await?;
+        let now = now_millis();
         Ok(ReleaseConsoleData {
-            status: release_views::status_page(&state, &found, now_millis()).await?,
+            status: release_views::status_page(&state, &found, now, now).await?,
             recent: release_stream::recent_events(&state.db, &dist, 50).await?,
         })
     })

@@ -5,7 +5,7 @@ use super::release_stream::{self as store, DistRef};
 use super::AppState;
 use crate::error::AppError;
 use crate::model::release_stream::{self as rules, OrderedMap, ReleaseHistory, StatusPageData};
-use crate::model::timeline::Timeline;
+use crate::model::timeline::{Diff, Timeline};
 use std::sync::Arc;
 
 async fn timeline_of(state: &AppState, dist: &DistRef) -> Result<Arc<Timeline>, AppError> {
@@ -48,6 +48,17 @@ pub async fn history(
     Ok(rules::release_history(spans, release, at))
 }
 
+/// The diff, owned (for the pages).
+pub async fn diff(
+    state: &AppState,
+    dist: &DistRef,
+    from: i64,
+    to: i64,
+) -> Result<Diff<'static>, AppError> {
+    let (from, to) = if from <= to { (from, to) } else { (to, from) };
+    Ok(timeline_of(state, dist).await?.diff(from, to).into_owned())
+}
+
 /// The diff as JSON. It borrows the cached timeline, so it is written out here, while the
 /// timeline is held.
 pub async fn diff_json(
@@ -82,10 +93,12 @@ pub async fn release_json(state: &AppState, at: i64) -> Result<serde_json::Value
     Ok(serde_json::Value::Object(out))
 }
 
+/// The status page: the tables as of `at`, the timeline chart up to `now`.
 pub async fn status_page(
     state: &AppState,
     dist: &DistRef,
     now: i64,
+    at: i64,
 ) -> Result<StatusPageData, AppError> {
     let timeline = timeline_of(state, dist).await?;
     let spans = timeline.spans();
@@ -93,7 +106,9 @@ pub async fn status_page(
     Ok(StatusPageData {
         dist: dist.dist.clone(),
         now,
-        states_by_release: rules::states_by_release(spans, now).0,
+        at,
+        states_by_release: rules::states_by_release(spans, at).0,
+        releases_by_state: rules::releases_by_state(spans, at).0,
         since,
         spans: rules::spans_overlapping(spans, since, now),
     })

@@ -509,7 +509,10 @@ impl StreamDistSettings {
 pub struct StatusPageData {
     pub dist: StreamDist,
     pub now: i64,
+    /// The time the tables show (`?at=`; `now` unless asked).
+    pub at: i64,
     pub states_by_release: Vec<(String, Vec<String>)>,
+    pub releases_by_state: Vec<(String, Vec<String>)>,
     /// Where the timeline chart may start (`timeline_since`).
     pub since: i64,
     /// The spans that overlap `(since, now]`, for the timeline chart.

@@ -3,7 +3,8 @@
 //! instead of scanning, sorting and copying every span on each request.
 
 use super::release_stream::{release_cmp, rfc3339_ms, Action, Span};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -24,29 +25,59 @@ struct Moment {
 }
 
 /// A change of state that took effect between two times.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition<'a> {
-    #[serde(serialize_with = "rfc3339_ms::serialize")]
+    #[serde(with = "rfc3339_ms")]
     pub at: i64,
-    pub release: &'a str,
-    pub state: &'a str,
+    pub release: Cow<'a, str>,
+    pub state: Cow<'a, str>,
     pub action: Action,
 }
 
+/// A (release, state) pair.
+pub type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// What changed between two times. It borrows the timeline's names: answering thousands of
-/// transitions would otherwise copy two strings for each.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// transitions would otherwise copy two strings for each. `into_owned` detaches it (for a page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diff<'a> {
-    #[serde(serialize_with = "rfc3339_ms::serialize")]
+    #[serde(with = "rfc3339_ms")]
     pub from: i64,
-    #[serde(serialize_with = "rfc3339_ms::serialize")]
+    #[serde(with = "rfc3339_ms")]
     pub to: i64,
     /// Every effective enter and leave in `(from, to]`, in time order.
     pub transitions: Vec<Transition<'a>>,
     /// Net result: (release, state) pairs held at `to` but not at `from`…
-    pub entered: Vec<(&'a str, &'a str)>,
+    pub entered: Vec<Pair<'a>>,
     /// …and held at `from` but not at `to`.
-    pub left: Vec<(&'a str, &'a str)>,
+    pub left: Vec<Pair<'a>>,
+}
+
+impl Diff<'_> {
+    pub fn into_owned(self) -> Diff<'static> {
+        let owned = |(release, state): Pair<'_>| -> Pair<'static> {
+            (
+                Cow::Owned(release.into_owned()),
+                Cow::Owned(state.into_owned()),
+            )
+        };
+        Diff {
+            from: self.from,
+            to: self.to,
+            transitions: self
+                .transitions
+                .into_iter()
+                .map(|t| Transition {
+                    at: t.at,
+                    release: Cow::Owned(t.release.into_owned()),
+                    state: Cow::Owned(t.state.into_owned()),
+                    action: t.action,
+                })
+                .collect(),
+            entered: self.entered.into_iter().map(owned).collect(),
+            left: self.left.into_iter().map(owned).collect(),
+        }
+    }
 }
 
 impl Timeline {
@@ -73,8 +104,8 @@ impl Timeline {
                 let span = &self.spans[m.span];
                 Transition {
                     at: m.at,
-                    release: &span.release,
-                    state: &span.state,
+                    release: Cow::Borrowed(&span.release),
+                    state: Cow::Borrowed(&span.state),
                     action: m.action,
                 }
             })
@@ -108,15 +139,12 @@ impl Timeline {
 }
 
 /// The pairs of `these` that are not in `those`, in the order of `these`.
-fn only_in<'a>(
-    these: &[(&'a str, &'a str)],
-    those: &[(&'a str, &'a str)],
-) -> Vec<(&'a str, &'a str)> {
+fn only_in<'a>(these: &[(&'a str, &'a str)], those: &[(&'a str, &'a str)]) -> Vec<Pair<'a>> {
     let those: HashSet<_> = those.iter().collect();
     these
         .iter()
         .filter(|p| !those.contains(p))
-        .copied()
+        .map(|(release, state)| (Cow::Borrowed(*release), Cow::Borrowed(*state)))
         .collect()
 }
 
@@ -157,6 +185,21 @@ mod tests {
         Timeline::new(spans::fedora())
     }
 
+    fn names<'a>(pairs: &'a [Pair<'_>]) -> Vec<(&'a str, &'a str)> {
+        pairs
+            .iter()
+            .map(|(r, s)| (r.as_ref(), s.as_ref()))
+            .collect()
+    }
+
+    #[test]
+    fn an_owned_diff_reads_back_from_its_json_unchanged() {
+        let timeline = fedora();
+        let owned = timeline.diff(20, 60).into_owned();
+        let json = serde_json::to_string(&owned).unwrap();
+        assert_eq!(serde_json::from_str::<Diff<'static>>(&json).unwrap(), owned);
+    }
+
     fn listed(diff: &Diff<'_>) -> Vec<String> {
         diff.transitions
             .iter()
@@ -177,9 +220,9 @@ mod tests {
                 "50 34 pre-beta entered"
             ]
         );
-        assert_eq!(d.left, vec![("33", "branched")]);
+        assert_eq!(names(&d.left), vec![("33", "branched")]);
         assert_eq!(
-            d.entered,
+            names(&d.entered),
             vec![("34", "active"), ("34", "branched"), ("34", "pre-beta")]
         );
         assert!(timeline.diff(60, 60).transitions.is_empty());
@@ -200,7 +243,7 @@ mod tests {
         // Entering and leaving inside the window: both listed, no net change.
         let timeline = fedora();
         let d = timeline.diff(45, 80);
-        assert!(!d.entered.contains(&("34", "pre-beta")));
+        assert!(!names(&d.entered).contains(&("34", "pre-beta")));
         assert!(d.left.is_empty());
     }
 

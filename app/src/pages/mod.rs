@@ -14,3 +14,4 @@ pub mod rollout_page;
 pub mod rollouts;
 pub mod setup;
 pub mod status;
+pub mod status_views;

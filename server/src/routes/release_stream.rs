@@ -1,7 +1,7 @@
 //! The release stream outside `/api/v1`: the ticket's own `POST /event` form, kept exactly,
 //! and the public `GET /release.json` that fedfind and other tools read.
 
-use super::api_v1::release_stream::{params, Params};
+use super::api_v1::release_stream::{params, time_param, Params};
 use app::backend::clock::now_millis;
 use app::backend::release_stream::WRITERS;
 use app::backend::{release_stream, release_views, AppState, Caller};
@@ -47,11 +47,12 @@ pub async fn post_event(
     Ok((StatusCode::CREATED, Json(event)))
 }
 
-/// `GET /release.json`: `{"fedora":{"stable":[32,33],"branched":[34]}, …}`, public dists only.
+/// `GET /release.json`: `{"fedora":{"stable":[32,33],"branched":[34]}, …}`, public dists only;
+/// `?at=` answers as of that time.
 pub async fn release_json(
     State(state): State<AppState>,
+    query: Params,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    Ok(Json(
-        release_views::release_json(&state, now_millis()).await?,
-    ))
+    let at = time_param(&params(query)?, "at", now_millis())?;
+    Ok(Json(release_views::release_json(&state, at).await?))
 }

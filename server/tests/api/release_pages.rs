@@ -203,7 +203,68 @@ async fn an_admin_adds_and_removes_a_rule_from_the_console(backend: Backend) {
     assert_eq!(rules[0]["active"], false);
 }
 
+/// The views as pages, each at a time, rendered on the server (so they work without JavaScript).
+async fn the_status_pages_show_every_view_at_a_time(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    app.add_user("alice", Role::Admin).await;
+    fedora_spring_2021(&app, &rm).await;
+    make_public(&app).await;
+    let anonymous = app.browser();
+
+    let (status, html) = page(&app, &anonymous, "/status/fedora?at=2020-09-01T00:00:00Z").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("At 2020-09-01 00:00:00 UTC"), "{html}");
+    assert!(html.contains("data-release=\"33\""));
+    assert!(
+        !html.contains("data-release=\"34\""),
+        "34 did not exist yet"
+    );
+    assert!(
+        html.contains("data-state=\"branched\""),
+        "the by-state table"
+    );
+    assert!(html.contains("href=\"/status/fedora/releases/33?at=2020-09-01T00:00:00Z\""));
+    let (status, html) = page(&app, &anonymous, "/status/fedora?at=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("not an RFC 3339 time"), "{html}");
+
+    let (status, html) = page(
+        &app,
+        &anonymous,
+        "/status/fedora/releases/33?at=2021-01-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("2020-10-27 14:00:00 UTC"),
+        "branched left then: {html}"
+    );
+    assert!(
+        html.contains("77 d 0 h"),
+        "the branched stay lasted 77 days"
+    );
+    assert!(html.contains("still in it"));
+    let (status, _) = page(&app, &anonymous, "/status/fedora/releases/99").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, html) = page(
+        &app,
+        &anonymous,
+        "/status/fedora/diff?from=2020-10-01T00:00:00Z&to=2021-01-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("3 transitions."), "{html}");
+    assert!(
+        html.contains("Entered: 33 stable. Left: 31 active, 33 branched."),
+        "{html}"
+    );
+    let (_, html) = page(&app, &anonymous, "/status/fedora/diff").await;
+    assert!(html.contains("Pick the times to compare."));
+}
+
 crate::on_both_backends!(
+    the_status_pages_show_every_view_at_a_time,
     the_public_status_page_shows_releases_states_and_timeline_without_signing_in,
     the_atom_feed_lists_the_newest_events_of_a_public_dist,
     a_release_manager_records_an_event_from_the_console_and_sees_who_did_it,

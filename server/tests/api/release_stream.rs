@@ -411,6 +411,18 @@ async fn release_json_is_the_export_fedfind_reads(backend: Backend) {
         body,
         json!({"fedora": {"stable": [32, 33], "branched": [34, "eln"]}})
     );
+    // As of a past time, and a bad time is refused.
+    let then: Value = crate::harness::get(app.at("/release.json?at=2020-09-01T00:00:00Z"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(then, json!({"fedora": {"stable": [32], "branched": [33]}}));
+    let bad = crate::harness::get(app.at("/release.json?at=soon"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     // The state names are configurable per dist.
     admin
         .put(app.at("/api/v1/dists/fedora/release-settings"))
