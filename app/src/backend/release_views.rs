@@ -59,8 +59,7 @@ pub async fn diff(
     Ok(timeline_of(state, dist).await?.diff(from, to).into_owned())
 }
 
-/// The diff as JSON. It borrows the cached timeline, so it is written out here, while the
-/// timeline is held.
+/// The diff as JSON, its transitions copied from the JSON the cached timeline keeps.
 pub async fn diff_json(
     state: &AppState,
     dist: &DistRef,
@@ -69,7 +68,7 @@ pub async fn diff_json(
 ) -> Result<String, AppError> {
     let (from, to) = if from <= to { (from, to) } else { (to, from) };
     let timeline = timeline_of(state, dist).await?;
-    serde_json::to_string(&timeline.diff(from, to)).map_err(|err| {
+    timeline.diff_json(from, to).map_err(|err| {
         tracing::error!(error = %err, "diff not serialisable");
         AppError::Internal
     })

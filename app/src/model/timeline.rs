@@ -14,6 +14,18 @@ pub struct Timeline {
     /// Every enter and leave, in the order a diff lists them. Sorted on the first diff: the
     /// other views never need it.
     moments: OnceLock<Vec<Moment>>,
+    /// The moments as JSON, written on the first diff asked for as JSON.
+    moments_json: OnceLock<MomentsJson>,
+}
+
+/// Each moment as the JSON of its `Transition`, followed by a comma, back to back. A diff's
+/// transitions are a run of consecutive moments, so their JSON is one slice of `text`: the
+/// API's diff then costs a copy instead of formatting thousands of times and names.
+#[derive(Debug, Default)]
+struct MomentsJson {
+    text: String,
+    /// Where each moment's JSON starts in `text`, and then the end of `text`.
+    starts: Vec<usize>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -85,6 +97,7 @@ impl Timeline {
         Timeline {
             spans,
             moments: OnceLock::new(),
+            moments_json: OnceLock::new(),
         }
     }
 
@@ -95,29 +108,90 @@ impl Timeline {
     /// What changed between `from` and `to` (`from` ≤ `to`; the caller swaps them otherwise):
     /// every effective enter and leave in `(from, to]`, and the net change.
     pub fn diff(&self, from: i64, to: i64) -> Diff<'_> {
+        let window = self.window(from, to);
+        let transitions = self.moments()[window]
+            .iter()
+            .map(|m| self.transition(m))
+            .collect();
+        Diff {
+            transitions,
+            ..self.net_change(from, to)
+        }
+    }
+
+    /// `diff(from, to)` as JSON, byte for byte what serialising it gives, but with the
+    /// transitions copied from their JSON written once per change of the stream.
+    pub fn diff_json(&self, from: i64, to: i64) -> Result<String, serde_json::Error> {
+        const NO_TRANSITIONS: &str = "\"transitions\":[]";
+        let window = self.window(from, to);
+        let json = self.moments_json();
+        let transitions = if window.is_empty() {
+            ""
+        } else {
+            // Without the comma that follows the last one.
+            &json.text[json.starts[window.start]..json.starts[window.end] - 1]
+        };
+        let shell = serde_json::to_string(&self.net_change(from, to))?;
+        // The times come before it and cannot hold a quote, so the first match is the field.
+        let Some(at) = shell.find(NO_TRANSITIONS) else {
+            return Ok(shell);
+        };
+        let split = at + NO_TRANSITIONS.len() - 1;
+        let mut out = String::with_capacity(shell.len() + transitions.len());
+        out.push_str(&shell[..split]);
+        out.push_str(transitions);
+        out.push_str(&shell[split..]);
+        Ok(out)
+    }
+
+    /// The moments a diff of `(from, to]` lists.
+    fn window(&self, from: i64, to: i64) -> std::ops::Range<usize> {
         let moments = self.moments();
         let start = moments.partition_point(|m| m.at <= from);
         let end = moments.partition_point(|m| m.at <= to).max(start);
-        let transitions = moments[start..end]
-            .iter()
-            .map(|m| {
-                let span = &self.spans[m.span];
-                Transition {
-                    at: m.at,
-                    release: Cow::Borrowed(&span.release),
-                    state: Cow::Borrowed(&span.state),
-                    action: m.action,
-                }
-            })
-            .collect();
+        start..end
+    }
+
+    fn transition(&self, moment: &Moment) -> Transition<'_> {
+        let span = &self.spans[moment.span];
+        Transition {
+            at: moment.at,
+            release: Cow::Borrowed(&span.release),
+            state: Cow::Borrowed(&span.state),
+            action: moment.action,
+        }
+    }
+
+    /// A diff without its transitions: the times and the net change.
+    fn net_change(&self, from: i64, to: i64) -> Diff<'_> {
         let (before, after) = (self.held(from), self.held(to));
         Diff {
             from,
             to,
+            transitions: Vec::new(),
             entered: only_in(&after, &before),
             left: only_in(&before, &after),
-            transitions,
         }
+    }
+
+    fn moments_json(&self) -> &MomentsJson {
+        self.moments_json.get_or_init(|| {
+            let moments = self.moments();
+            let mut json = MomentsJson {
+                text: String::with_capacity(moments.len() * 80),
+                starts: Vec::with_capacity(moments.len() + 1),
+            };
+            for moment in moments {
+                json.starts.push(json.text.len());
+                // A transition is strings and a time: writing it to a string cannot fail.
+                if let Ok(text) = serde_json::to_string(&self.transition(moment)) {
+                    json.text.push_str(&text);
+                }
+                json.text.push(',');
+            }
+            json.starts.push(json.text.len());
+            json
+        })
     }
 
     fn moments(&self) -> &[Moment] {
@@ -264,6 +338,28 @@ mod tests {
                 "5 10 beta left",
                 "5 0 active entered"
             ]
+        );
+    }
+
+    #[test]
+    fn the_json_of_a_diff_is_its_serialisation_for_every_window() {
+        let mut spans = spans::fedora();
+        // Names the JSON must escape.
+        spans.push(span("3\"4", "beta\\é", 30, Some(55)));
+        let timeline = Timeline::new(spans);
+        let times = [i64::MIN, 0, 10, 20, 30, 40, 45, 50, 55, 60, 70, 80, 1_000, i64::MAX];
+        for from in times {
+            for to in times.into_iter().filter(|to| *to >= from) {
+                assert_eq!(
+                    timeline.diff_json(from, to).unwrap(),
+                    serde_json::to_string(&timeline.diff(from, to)).unwrap(),
+                    "diff from {from} to {to}"
+                );
+            }
+        }
+        assert_eq!(
+            Timeline::default().diff_json(0, 1).unwrap(),
+            serde_json::to_string(&Timeline::default().diff(0, 1)).unwrap()
         );
     }
 
