@@ -146,6 +146,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         timelines: Default::default(),
         public_url: config.public_url.clone(),
     };
+    state.timelines.spawn_listener(state.db.clone());
     state.timelines.spawn_warm_up(state.db.clone());
 
     let mut workers = vec![crate::jobs::outbox_worker::spawn(state.clone())

@@ -122,8 +122,8 @@ pub async fn record_release_event(
     #[server(default)] note: String,
     #[server(default)] at: String,
 ) -> Result<ReleaseEvent, AppError> {
-    use crate::backend::release_stream::{self, WRITERS};
-    use crate::backend::server_fn as sf;
+    use crate::backend::release_stream::WRITERS;
+    use crate::backend::{release_views, server_fn as sf};
     use crate::model::release_stream::{parse_time, Action, NewReleaseEvent};
     sf::respond(async {
         let (app, caller) = sf::require(WRITERS).await?;
@@ -141,8 +141,7 @@ pub async fn record_release_event(
             at,
             note: note.trim().to_string(),
         };
-        let event = release_stream::record(&app.db, &caller.actor(), &new).await?;
-        app.outbox.wake();
+        let event = release_views::record(&app, &caller.actor(), &new).await?;
         Ok(event)
     })
     .await

@@ -146,11 +146,13 @@ async fn ensure_dist(conn: &mut AnyConnection, name: &str) -> Result<(i64, bool)
 }
 
 /// Appends one event, rebuilds its pair's spans, queues its message, all in one transaction.
+/// Answers the dist's id and the stored event. Callers go through `release_views::record`,
+/// which also tells this replica's timeline cache.
 pub async fn record(
     db: &Db,
     actor: &Actor,
     new: &NewReleaseEvent,
-) -> Result<ReleaseEvent, AppError> {
+) -> Result<(i64, ReleaseEvent), AppError> {
     new.check()?;
     let recorded_at = now_millis();
     let at = new.at.unwrap_or(recorded_at);
@@ -211,7 +213,7 @@ pub async fn record(
     outbox::enqueue(&mut tx, &outbox::release_topic(event.action), &event).await?;
     super::release_rules::fire(&mut tx, dist_id, &event).await?;
     tx.commit().await.map_err(internal)?;
-    Ok(event)
+    Ok((dist_id, event))
 }
 
 /// Replays one pair's events (a handful) into its spans; returns `was_in_state` for `event`.

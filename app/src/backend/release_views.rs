@@ -2,11 +2,27 @@
 //! pages: the dist's timeline from the cache, then a pure function of its spans.
 
 use super::release_stream::{self as store, DistRef};
+use super::audit::Actor;
 use super::AppState;
 use crate::error::AppError;
-use crate::model::release_stream::{self as rules, OrderedMap, ReleaseHistory, StatusPageData};
+use crate::model::release_stream::{
+    self as rules, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory, StatusPageData,
+};
 use crate::model::timeline::{Diff, Timeline};
 use std::sync::Arc;
+
+/// Records an event, then makes this replica's next view of the dist show it and wakes the
+/// outbox to deliver its message.
+pub async fn record(
+    state: &AppState,
+    actor: &Actor,
+    new: &NewReleaseEvent,
+) -> Result<ReleaseEvent, AppError> {
+    let (dist_id, event) = store::record(&state.db, actor, new).await?;
+    state.timelines.changed(dist_id);
+    state.outbox.wake();
+    Ok(event)
+}
 
 async fn timeline_of(state: &AppState, dist: &DistRef) -> Result<Arc<Timeline>, AppError> {
     state.timelines.get(&state.db, dist.id).await

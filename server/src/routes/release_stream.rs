@@ -4,7 +4,7 @@
 use super::api_v1::release_stream::{params, time_param, Params};
 use app::backend::clock::now_millis;
 use app::backend::release_stream::WRITERS;
-use app::backend::{release_stream, release_views, AppState, Caller};
+use app::backend::{release_views, AppState, Caller};
 use app::model::release_stream::{Action, NewReleaseEvent, ReleaseEvent};
 use app::AppError;
 use axum::extract::State;
@@ -42,8 +42,7 @@ pub async fn post_event(
         at,
         note: query.get("note").cloned().unwrap_or_default(),
     };
-    let event = release_stream::record(&state.db, &caller.actor(), &new).await?;
-    state.outbox.wake();
+    let event = release_views::record(&state, &caller.actor(), &new).await?;
     Ok((StatusCode::CREATED, Json(event)))
 }
 

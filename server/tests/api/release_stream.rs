@@ -650,7 +650,50 @@ async fn a_restarted_server_loads_the_timelines_before_the_first_view(backend: B
     assert!(loaded, "the fedora timeline was loaded without a request");
 }
 
+/// A running server's views show events another process wrote (here `sluice events import`):
+/// on PostgreSQL by the notice every new event sends, on SQLite by checking the newest event id.
+async fn events_written_by_another_process_reach_a_running_servers_views(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
+    let path = "/api/v1/dists/fedora/states-by-release";
+    assert_eq!(view(&app, &rm, path).await, json!({"34": ["branched"]}));
+    let mut listening = false;
+    for _ in 0..100 {
+        listening = app.state.timelines.is_listening();
+        if listening {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(listening, backend == Backend::Postgres);
+    // Viewed again while listening: from now on, trusted without asking the database.
+    assert_eq!(view(&app, &rm, path).await, json!({"34": ["branched"]}));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.jsonl");
+    let line = json!({"id": 1, "dist": "fedora", "release": "35", "state": "branched",
+        "action": "entered", "at": "2021-02-09T00:00:00Z", "recorded_at": "2021-02-09T00:00:00Z",
+        "actor": "elsewhere", "note": "", "was_in_state": false});
+    std::fs::write(&file, format!("{line}\n")).unwrap();
+    let (ok, _, stderr) = app
+        .cli(&["events", "import", file.to_str().unwrap()], "")
+        .await;
+    assert!(ok, "{stderr}");
+
+    let expected = json!({"34": ["branched"], "35": ["branched"]});
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = view(&app, &rm, path).await;
+        if seen == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, expected);
+}
+
 crate::on_both_backends!(
+    events_written_by_another_process_reach_a_running_servers_views,
     a_restarted_server_loads_the_timelines_before_the_first_view,
     the_tickets_event_form_records_events_and_tells_whether_the_release_was_in_the_state,
     writing_events_needs_a_release_manager_or_admin,

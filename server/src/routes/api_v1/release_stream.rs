@@ -76,8 +76,7 @@ pub async fn post_event(
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| AppError::validation("body", format!("not JSON: {e}")))?;
     let new = new_event_from_json(&body)?;
-    let event = release_stream::record(&state.db, &caller.actor(), &new).await?;
-    state.outbox.wake();
+    let event = release_views::record(&state, &caller.actor(), &new).await?;
     Ok((StatusCode::CREATED, Json(event)))
 }
 
