@@ -1,8 +1,8 @@
 //! The release-stream views, shared by the REST API, the server functions and the public
 //! pages: the dist's timeline from the cache, then a pure function of its spans.
 
-use super::release_stream::{self as store, DistRef};
 use super::audit::Actor;
+use super::release_stream::{self as store, DistRef};
 use super::AppState;
 use crate::error::AppError;
 use crate::model::release_stream::{

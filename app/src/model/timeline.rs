@@ -347,7 +347,22 @@ mod tests {
         // Names the JSON must escape.
         spans.push(span("3\"4", "beta\\é", 30, Some(55)));
         let timeline = Timeline::new(spans);
-        let times = [i64::MIN, 0, 10, 20, 30, 40, 45, 50, 55, 60, 70, 80, 1_000, i64::MAX];
+        let times = [
+            i64::MIN,
+            0,
+            10,
+            20,
+            30,
+            40,
+            45,
+            50,
+            55,
+            60,
+            70,
+            80,
+            1_000,
+            i64::MAX,
+        ];
         for from in times {
             for to in times.into_iter().filter(|to| *to >= from) {
                 assert_eq!(
