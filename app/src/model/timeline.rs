@@ -15,7 +15,7 @@ pub struct Timeline {
     /// other views never need it.
     moments: OnceLock<Vec<Moment>>,
     /// The moments as JSON, written on the first diff asked for as JSON.
-    moments_json: OnceLock<MomentsJson>,
+    moments_json: OnceLock<Option<MomentsJson>>,
 }
 
 /// Each moment as the JSON of its `Transition`, followed by a comma, back to back. A diff's
@@ -123,18 +123,17 @@ impl Timeline {
     /// transitions copied from their JSON written once per change of the stream.
     pub fn diff_json(&self, from: i64, to: i64) -> Result<String, serde_json::Error> {
         const NO_TRANSITIONS: &str = "\"transitions\":[]";
+        let shell = serde_json::to_string(&self.net_change(from, to))?;
+        // The times come before it and cannot hold a quote, so the first match is the field.
+        let (Some(json), Some(at)) = (self.moments_json(), shell.find(NO_TRANSITIONS)) else {
+            return serde_json::to_string(&self.diff(from, to));
+        };
         let window = self.window(from, to);
-        let json = self.moments_json();
         let transitions = if window.is_empty() {
             ""
         } else {
             // Without the comma that follows the last one.
             &json.text[json.starts[window.start]..json.starts[window.end] - 1]
-        };
-        let shell = serde_json::to_string(&self.net_change(from, to))?;
-        // The times come before it and cannot hold a quote, so the first match is the field.
-        let Some(at) = shell.find(NO_TRANSITIONS) else {
-            return Ok(shell);
         };
         let split = at + NO_TRANSITIONS.len() - 1;
         let mut out = String::with_capacity(shell.len() + transitions.len());
@@ -174,24 +173,26 @@ impl Timeline {
         }
     }
 
-    fn moments_json(&self) -> &MomentsJson {
-        self.moments_json.get_or_init(|| {
-            let moments = self.moments();
-            let mut json = MomentsJson {
-                text: String::with_capacity(moments.len() * 80),
-                starts: Vec::with_capacity(moments.len() + 1),
-            };
-            for moment in moments {
-                json.starts.push(json.text.len());
-                // A transition is strings and a time: writing it to a string cannot fail.
-                if let Ok(text) = serde_json::to_string(&self.transition(moment)) {
-                    json.text.push_str(&text);
+    /// `None` if some transition could not be written (it is strings and a time, so never in
+    /// practice); a diff then serialises as it would without the kept JSON.
+    fn moments_json(&self) -> Option<&MomentsJson> {
+        self.moments_json
+            .get_or_init(|| {
+                let moments = self.moments();
+                let mut json = MomentsJson {
+                    text: String::with_capacity(moments.len() * 80),
+                    starts: Vec::with_capacity(moments.len() + 1),
+                };
+                for moment in moments {
+                    json.starts.push(json.text.len());
+                    json.text
+                        .push_str(&serde_json::to_string(&self.transition(moment)).ok()?);
+                    json.text.push(',');
                 }
-                json.text.push(',');
-            }
-            json.starts.push(json.text.len());
-            json
-        })
+                json.starts.push(json.text.len());
+                Some(json)
+            })
+            .as_ref()
     }
 
     fn moments(&self) -> &[Moment] {
