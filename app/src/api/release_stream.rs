@@ -29,11 +29,30 @@ pub async fn public_dists() -> Result<Vec<StreamDist>, AppError> {
 /// A time from a page's query (`?at=`, `?from=`): RFC 3339, or `now` when empty.
 #[cfg(feature = "ssr")]
 fn time_or_now(field: &'static str, text: &str, now: i64) -> Result<i64, AppError> {
-    use crate::model::release_stream::parse_time;
+    use crate::model::release_stream::parse_time_field;
     match text.trim() {
         "" => Ok(now),
-        text => parse_time(text).map_err(|m| AppError::validation(field, m)),
+        text => Ok(parse_time_field(field, text)?),
     }
+}
+
+/// The dist, if whoever calls may read it (see `release_stream::readable_dist`), and the
+/// state to read it with.
+#[cfg(feature = "ssr")]
+async fn readable(
+    dist: &str,
+) -> Result<
+    (
+        crate::backend::AppState,
+        crate::backend::release_stream::DistRef,
+    ),
+    AppError,
+> {
+    use crate::backend::{release_stream, server_fn as sf};
+    let state = sf::state()?;
+    let caller = sf::caller(&state).await.ok().flatten();
+    let dist = release_stream::readable_dist(&state.db, caller.as_ref(), dist).await?;
+    Ok((state, dist))
 }
 
 /// A dist's status page, its tables as of `at` (empty: now).
@@ -42,13 +61,11 @@ pub async fn status_of(
     dist: String,
     #[server(default)] at: String,
 ) -> Result<StatusPageData, AppError> {
-    use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
+    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
     sf::respond(async {
-        let state = sf::state()?;
         let now = now_millis();
         let at = time_or_now("at", &at, now)?;
-        let caller = sf::caller(&state).await.ok().flatten();
-        let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
+        let (state, dist) = readable(&dist).await?;
         release_views::status_page(&state, &dist, now, at).await
     })
     .await
@@ -61,12 +78,10 @@ pub async fn history_of(
     release: String,
     #[server(default)] at: String,
 ) -> Result<ReleaseHistory, AppError> {
-    use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
+    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
     sf::respond(async {
-        let state = sf::state()?;
         let at = time_or_now("at", &at, now_millis())?;
-        let caller = sf::caller(&state).await.ok().flatten();
-        let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
+        let (state, dist) = readable(&dist).await?;
         release_views::history(&state, &dist, &release, at).await
     })
     .await
@@ -79,17 +94,15 @@ pub async fn diff_of(
     from: String,
     #[server(default)] to: String,
 ) -> Result<Diff<'static>, AppError> {
-    use crate::backend::{clock::now_millis, release_stream, release_views, server_fn as sf};
+    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
     sf::respond(async {
-        let state = sf::state()?;
         let now = now_millis();
         if from.trim().is_empty() {
             return Err(AppError::validation("from", "is required"));
         }
         let from = time_or_now("from", &from, now)?;
         let to = time_or_now("to", &to, now)?;
-        let caller = sf::caller(&state).await.ok().flatten();
-        let dist = release_stream::readable_dist(&state.db, caller.as_ref(), &dist).await?;
+        let (state, dist) = readable(&dist).await?;
         release_views::diff(&state, &dist, from, to).await
     })
     .await
@@ -124,14 +137,14 @@ pub async fn record_release_event(
 ) -> Result<ReleaseEvent, AppError> {
     use crate::backend::release_stream::WRITERS;
     use crate::backend::{release_views, server_fn as sf};
-    use crate::model::release_stream::{parse_time, Action, NewReleaseEvent};
+    use crate::model::release_stream::{parse_time_field, Action, NewReleaseEvent};
     sf::respond(async {
         let (app, caller) = sf::require(WRITERS).await?;
         let action = Action::parse(&action)
             .ok_or_else(|| AppError::validation("action", "must be entered or left"))?;
         let at = Some(at.trim())
             .filter(|t| !t.is_empty())
-            .map(|t| parse_time(t).map_err(|m| AppError::validation("at", m)))
+            .map(|t| parse_time_field("at", t))
             .transpose()?;
         let new = NewReleaseEvent {
             dist: dist.trim().to_string(),

@@ -2,7 +2,7 @@
 //! whenever a dist, mirror, build or publication changes: at once on this replica, and on other
 //! replicas through PostgreSQL `LISTEN/NOTIFY` (plus a periodic refresh as a safety net).
 
-use super::db::{internal, Db, NativePool};
+use super::db::{internal, pg_listener, Db, NativePool};
 use super::rollout_tracker::RolloutTracker;
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, BuildFile, Catalog, DistCatalog, OfferableBuild};
@@ -72,21 +72,13 @@ impl CatalogStore {
         let store = self.clone();
         tokio::spawn(async move {
             let mut listener = match &db.native {
-                NativePool::Postgres(pool) => {
-                    match sqlx::postgres::PgListener::connect_with(pool).await {
-                        Ok(mut l) => match l.listen(NOTIFY_CHANNEL).await {
-                            Ok(()) => Some(l),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "cannot LISTEN for catalog changes; refreshing periodically");
-                                None
-                            }
-                        },
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot LISTEN for catalog changes; refreshing periodically");
-                            None
-                        }
+                NativePool::Postgres(pool) => match pg_listener(pool, NOTIFY_CHANNEL).await {
+                    Ok(listener) => Some(listener),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot LISTEN for catalog changes; refreshing periodically");
+                        None
                     }
-                }
+                },
                 NativePool::Sqlite(_) => None,
             };
             loop {

@@ -138,6 +138,16 @@ impl Db {
 }
 
 /// Logs a database failure with its cause and turns it into the opaque internal error.
+/// A connection of its own that hears PostgreSQL `NOTIFY`s on `channel`.
+pub async fn pg_listener(
+    pool: &PgPool,
+    channel: &str,
+) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(channel).await?;
+    Ok(listener)
+}
+
 pub fn internal(err: sqlx::Error) -> AppError {
     tracing::error!(error = %err, "database error");
     AppError::Internal

@@ -71,7 +71,6 @@ pub async fn diff(
     from: i64,
     to: i64,
 ) -> Result<Diff<'static>, AppError> {
-    let (from, to) = if from <= to { (from, to) } else { (to, from) };
     Ok(timeline_of(state, dist).await?.diff(from, to).into_owned())
 }
 
@@ -82,7 +81,6 @@ pub async fn diff_json(
     from: i64,
     to: i64,
 ) -> Result<String, AppError> {
-    let (from, to) = if from <= to { (from, to) } else { (to, from) };
     let timeline = timeline_of(state, dist).await?;
     timeline.diff_json(from, to).map_err(|err| {
         tracing::error!(error = %err, "diff not serialisable");

@@ -8,7 +8,7 @@
 //! - On SQLite, or while the listener is down, each view asks for the dist's newest event id
 //!   (one index probe) and reloads when it moved.
 
-use super::db::{internal, Db, NativePool};
+use super::db::{internal, pg_listener, Db, NativePool};
 use super::release_stream::{spans_of_dist, stream_dist_ids};
 use crate::error::AppError;
 use crate::model::timeline::Timeline;
@@ -127,8 +127,7 @@ impl TimelineCache {
 
     /// Hears notices until the listener fails.
     async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
+        let mut listener = pg_listener(pool, NOTIFY_CHANNEL).await?;
         // What changed before the LISTEN was not heard: check every timeline once.
         self.all_changed();
         self.listening.store(true, Ordering::SeqCst);

@@ -172,6 +172,11 @@ pub mod rfc3339_ms {
     }
 }
 
+/// The time a request's `field` gives, with the field named when it is not one.
+pub fn parse_time_field(field: &'static str, text: &str) -> Result<i64, (&'static str, String)> {
+    parse_time(text).map_err(|message| (field, message))
+}
+
 /// An RFC 3339 time as Unix milliseconds.
 pub fn parse_time(text: &str) -> Result<i64, String> {
     let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)

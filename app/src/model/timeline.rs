@@ -105,9 +105,10 @@ impl Timeline {
         &self.spans
     }
 
-    /// What changed between `from` and `to` (`from` ≤ `to`; the caller swaps them otherwise):
+    /// What changed between `from` and `to` (taken in time order, whichever is given first):
     /// every effective enter and leave in `(from, to]`, and the net change.
     pub fn diff(&self, from: i64, to: i64) -> Diff<'_> {
+        let (from, to) = in_order(from, to);
         let window = self.window(from, to);
         let transitions = self.moments()[window]
             .iter()
@@ -123,6 +124,7 @@ impl Timeline {
     /// transitions copied from their JSON written once per change of the stream.
     pub fn diff_json(&self, from: i64, to: i64) -> Result<String, serde_json::Error> {
         const NO_TRANSITIONS: &str = "\"transitions\":[]";
+        let (from, to) = in_order(from, to);
         let shell = serde_json::to_string(&self.net_change(from, to))?;
         // The times come before it and cannot hold a quote, so the first match is the field.
         let (Some(json), Some(at)) = (self.moments_json(), shell.find(NO_TRANSITIONS)) else {
@@ -213,6 +215,10 @@ impl Timeline {
     }
 }
 
+fn in_order(a: i64, b: i64) -> (i64, i64) {
+    (a.min(b), a.max(b))
+}
+
 /// The pairs of `these` that are not in `those`, in the order of `these`.
 fn only_in<'a>(these: &[(&'a str, &'a str)], those: &[(&'a str, &'a str)]) -> Vec<Pair<'a>> {
     let those: HashSet<_> = those.iter().collect();
@@ -301,6 +307,7 @@ mod tests {
             vec![("34", "active"), ("34", "branched"), ("34", "pre-beta")]
         );
         assert!(timeline.diff(60, 60).transitions.is_empty());
+        assert_eq!(timeline.diff(60, 20), d);
     }
 
     #[test]

@@ -81,13 +81,8 @@ pub fn StatusView(data: StatusPageData) -> impl IntoView {
             <a href=format!("/api/v1/dists/{name}/states-by-release")>"JSON"</a> " · "
             <a href=format!("/status/{name}/diff")>"What changed"</a>
         </p>
-        <form method="get" action=format!("/status/{name}") class="filters">
-            <label>"At (RFC 3339; empty for now)"
-                <input name="at" value=(!is_now).then(|| rfc3339_millis(data.at))
-                       placeholder="2021-04-27T14:00:00Z" autocomplete="off"/>
-            </label>
-            <button type="submit">"Show"</button>
-        </form>
+        <AtForm action=format!("/status/{name}")
+                at=if is_now { String::new() } else { rfc3339_millis(data.at) }/>
         <h2>{heading}</h2>
         {if data.states_by_release.is_empty() {
             view! { <p>"No release is in any state."</p> }.into_any()
@@ -125,6 +120,19 @@ pub fn StatusView(data: StatusPageData) -> impl IntoView {
         }}
         <h2>"Timeline"</h2>
         <Timeline spans=data.spans since=data.since now=data.now/>
+    }
+}
+
+/// A plain GET form that asks for a view at a time (`?at=`), so it works without JavaScript.
+#[component]
+pub fn AtForm(action: String, at: String) -> impl IntoView {
+    view! {
+        <form method="get" action=action class="filters">
+            <label>"At (RFC 3339; empty for now)"
+                <input name="at" value=at placeholder="2021-04-27T14:00:00Z" autocomplete="off"/>
+            </label>
+            <button type="submit">"Show"</button>
+        </form>
     }
 }
 

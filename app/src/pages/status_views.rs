@@ -3,7 +3,7 @@
 //! (`/status/{dist}/diff?from=&to=`). Plain GET forms pick the times, so both work without
 //! JavaScript.
 
-use super::status::StateChips;
+use super::status::{AtForm, StateChips};
 use crate::api::release_stream::{diff_of, history_of};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::time::Time;
@@ -46,12 +46,7 @@ fn HistoryView(dist: String, h: ReleaseHistory, at: String) -> impl IntoView {
     view! {
         <p class="breadcrumb"><a href=format!("/status/{dist}")>{format!("← {dist}")}</a></p>
         <h1>{format!("{} {}", dist, h.release)}</h1>
-        <form method="get" action=format!("/status/{dist}/releases/{}", h.release) class="filters">
-            <label>"At (RFC 3339; empty for now)"
-                <input name="at" value=at placeholder="2021-04-27T14:00:00Z" autocomplete="off"/>
-            </label>
-            <button type="submit">"Show"</button>
-        </form>
+        <AtForm action=format!("/status/{dist}/releases/{}", h.release) at/>
         <p>"In at " <Time millis=h.at/> ": "
            {if h.current.is_empty() {
                view! { "no state" }.into_any()

@@ -5,7 +5,7 @@ use super::api_v1::release_stream::{params, time_param, Params};
 use app::backend::clock::now_millis;
 use app::backend::release_stream::WRITERS;
 use app::backend::{release_views, AppState, Caller};
-use app::model::release_stream::{Action, NewReleaseEvent, ReleaseEvent};
+use app::model::release_stream::{parse_time_field, Action, NewReleaseEvent, ReleaseEvent};
 use app::AppError;
 use axum::extract::State;
 use axum::Json;
@@ -30,9 +30,7 @@ pub async fn post_event(
         .ok_or_else(|| AppError::validation("reached", "must be 1 (entered) or 0 (left)"))?;
     let at = query
         .get("at")
-        .map(|t| {
-            app::model::release_stream::parse_time(t).map_err(|m| AppError::validation("at", m))
-        })
+        .map(|t| parse_time_field("at", t))
         .transpose()?;
     let new = NewReleaseEvent {
         dist: field("dist")?,

@@ -6,8 +6,8 @@ use app::backend::release_stream::WRITERS;
 use app::backend::release_stream::{self, DistRef};
 use app::backend::{release_views, AppState, Caller};
 use app::model::release_stream::{
-    parse_time, Action, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory, StreamDist,
-    StreamDistSettings,
+    parse_time_field, Action, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory,
+    StreamDist, StreamDistSettings,
 };
 use app::model::Role;
 use app::AppError;
@@ -38,7 +38,7 @@ pub fn time_param(
     default: i64,
 ) -> Result<i64, AppError> {
     match params.get(name) {
-        Some(text) => parse_time(text).map_err(|m| AppError::validation(name, m)),
+        Some(text) => Ok(parse_time_field(name, text)?),
         None => Ok(default),
     }
 }
@@ -98,7 +98,7 @@ fn new_event_from_json(body: &Value) -> Result<NewReleaseEvent, AppError> {
     let action = Action::parse(&action)
         .ok_or_else(|| AppError::validation("action", "must be \"entered\" or \"left\""))?;
     let at = text("at", false)?
-        .map(|t| parse_time(&t).map_err(|m| AppError::validation("at", m)))
+        .map(|t| parse_time_field("at", &t))
         .transpose()?;
     Ok(NewReleaseEvent {
         dist: required("dist")?,
