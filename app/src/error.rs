@@ -20,6 +20,9 @@ pub enum AppError {
     Conflict { message: String },
     #[error("too many attempts; try again later")]
     TooManyRequests,
+    /// The server is at its bound for this kind of work (password checks, live streams).
+    #[error("the server is busy; try again in a moment")]
+    Busy,
     #[error("something went wrong on the server; it has been logged")]
     Internal,
     /// The call itself failed (network, bad arguments): raised by the server-fn machinery.
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Validation { .. } | AppError::Call { .. } => S::BAD_REQUEST,
             AppError::Conflict { .. } => S::CONFLICT,
             AppError::TooManyRequests => S::TOO_MANY_REQUESTS,
+            AppError::Busy => S::SERVICE_UNAVAILABLE,
             AppError::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,7 +72,19 @@ impl AppError {
             AppError::Call { .. } => "bad_request",
             AppError::Conflict { .. } => "conflict",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::Busy => "busy",
             AppError::Internal => "internal",
+        }
+    }
+}
+
+impl AppError {
+    /// Seconds after which a refused caller may try again, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::Busy => Some(1),
+            AppError::TooManyRequests => Some(60),
+            _ => None,
         }
     }
 }

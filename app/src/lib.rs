@@ -52,15 +52,15 @@ pub type SessionResource = Resource<Result<model::SessionInfo, AppError>>;
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    backend::page_policy::set_for_this_page();
     let session: SessionResource = Resource::new(|| (), |_| api::session::get_session());
     provide_context(session);
     mark_hydrated();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/sluice.css"/>
-        <Title formatter=|text: String| {
-            if text.is_empty() { "Sluice".to_string() } else { format!("{text} · Sluice") }
-        }/>
+        <Title formatter=components::page_title::format_title/>
         <Router>
             // Async: each page is rendered whole, so a failed role check can set the status.
             <Routes fallback=|| view! { <NotFound/> }>

@@ -1,6 +1,7 @@
 //! Typed configuration: command-line flags, each with an environment variable, and defaults
 //! that run on a laptop with no configuration at all.
 
+use app::backend::client_address::TrustedProxies;
 use clap::Args;
 use std::fmt;
 use std::net::SocketAddr;
@@ -34,6 +35,10 @@ pub struct ServeArgs {
     /// format); nothing is published to AMQP when unset.
     #[arg(long, env = "SLUICE_AMQP_URL")]
     pub amqp_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: a comma-separated list of
+    /// addresses and networks (`127.0.0.1, 10.0.0.0/8`). Unset: the header is ignored.
+    #[arg(long, env = "SLUICE_TRUSTED_PROXIES", value_parser = TrustedProxies::parse)]
+    pub trusted_proxies: Option<TrustedProxies>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -46,6 +51,7 @@ pub struct Config {
     /// How long a rollout policy's minute lasts, in milliseconds (60,000 but in rehearsals).
     pub minute_ms: i64,
     pub amqp_url: Option<String>,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -59,6 +65,7 @@ impl Config {
             site_root: serve.site_root.clone().unwrap_or_else(find_site_root),
             minute_ms: 60_000 / i64::from(serve.rehearsal_speedup.unwrap_or(1)),
             amqp_url: serve.amqp_url.clone(),
+            trusted_proxies: serve.trusted_proxies.clone().unwrap_or_default(),
         }
     }
 
@@ -71,6 +78,7 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             minute_ms: 60_000,
             amqp_url: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 

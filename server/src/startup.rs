@@ -144,14 +144,15 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         reports,
         outbox: Outbox::default(),
         timelines: Default::default(),
+        streams: Default::default(),
         public_url: config.public_url.clone(),
     };
     state.timelines.spawn_listener(state.db.clone());
     state.timelines.spawn_warm_up(state.db.clone());
 
-    let mut workers = vec![crate::jobs::outbox_worker::spawn(state.clone())
+    let mut workers = crate::jobs::outbox_worker::spawn(state.clone())
         .await
-        .map_err(|_| StartError::Outbox)?];
+        .map_err(|_| StartError::Outbox)?;
     if let Some(url) = &config.amqp_url {
         workers.push(
             crate::jobs::amqp_publisher::spawn(state.clone(), url.clone())
@@ -181,6 +182,8 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         }
     };
     let router = routes::csrf::layer(router);
+    let router = routes::client_ip::layer(router, config.trusted_proxies.clone());
+    let router = routes::security_headers::layer(routes::input_guard::layer(router));
     Ok(Server {
         listener,
         router,

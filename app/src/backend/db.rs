@@ -12,6 +12,10 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// How long a SQLite write waits for another to finish before it fails.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const SQLITE_BUSY_TIMEOUT_PRAGMA: &str = "PRAGMA busy_timeout = 10000";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -69,7 +73,7 @@ impl Db {
                     .map_err(DbError::Connect)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 if let Some(folder) = options.get_filename().parent() {
                     if !folder.as_os_str().is_empty() {
                         std::fs::create_dir_all(folder).map_err(|source| DbError::Folder {
@@ -104,9 +108,22 @@ impl Db {
                 NativePool::Postgres(pool)
             }
         };
+        let sqlite = matches!(native, NativePool::Sqlite(_));
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    // The URL carries no busy timeout (sqlx would use 5 s): every connection
+                    // waits for a lock as long as the native pool's do.
+                    if sqlite {
+                        sqlx::query(SQLITE_BUSY_TIMEOUT_PRAGMA)
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .map_err(DbError::Connect)?;

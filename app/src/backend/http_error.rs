@@ -17,7 +17,14 @@ impl IntoResponse for AppError {
         if let AppError::Validation { field, .. } = &self {
             error["field"] = serde_json::Value::String(field.clone());
         }
-        (self.status(), Json(serde_json::json!({ "error": error }))).into_response()
+        let mut response =
+            (self.status(), Json(serde_json::json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -1,4 +1,10 @@
-//! Signing in with a username and password, with a per-username throttle.
+//! Signing in with a username and password, behind two throttles whose attempts are reserved
+//! before the password is checked, so concurrent attempts cannot slip past them:
+//! - per address and username: `MAX_FAILURES_PER_ACCOUNT` failures within `WINDOW_MS` refuse
+//!   that username from that address. Keyed by the address too, so that anyone who knows a
+//!   username (names are public in some views) cannot lock its owner out from elsewhere.
+//! - per address: `MAX_FAILURES_PER_ADDRESS` failures within `WINDOW_MS`, whatever the
+//!   usernames, refuse the address (spraying passwords over many names).
 
 use super::clock::now_millis;
 use super::db::{internal, Db};
@@ -6,23 +12,25 @@ use super::passwords;
 use super::users::{self, UserRecord};
 use crate::error::AppError;
 
-pub const MAX_FAILURES: i64 = 5;
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// Checks the credentials. Every failure looks the same to the caller (`Unauthorized`) and
 /// costs one argon2 verification, whether the user exists, is disabled or typed a wrong
-/// password. After `MAX_FAILURES` failures for one username within `WINDOW_MS`, every attempt
-/// is refused with `TooManyRequests` until the window has passed.
-pub async fn attempt(db: &Db, username: &str, password: &str) -> Result<UserRecord, AppError> {
+/// password. Beyond a throttle, attempts are refused with `TooManyRequests` unchecked.
+pub async fn attempt(
+    db: &Db,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> Result<UserRecord, AppError> {
     let now = now_millis();
-    let (failures,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2")
-            .bind(username)
-            .bind(now - WINDOW_MS)
-            .fetch_one(&db.pool)
-            .await
-            .map_err(internal)?;
-    if failures >= MAX_FAILURES {
+    let by_address = format!("address {address}");
+    let by_account = format!("account {address} {username}");
+    if reserve(db, &by_address, now).await? > MAX_FAILURES_PER_ADDRESS
+        || reserve(db, &by_account, now).await? > MAX_FAILURES_PER_ACCOUNT
+    {
         return Err(AppError::TooManyRequests);
     }
 
@@ -32,35 +40,72 @@ pub async fn attempt(db: &Db, username: &str, password: &str) -> Result<UserReco
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await;
+    let verified = match verified {
+        Ok(verified) => verified,
+        Err(busy) => {
+            // Not checked, so not a failure.
+            give_back(db, &by_address).await?;
+            give_back(db, &by_account).await?;
+            return Err(busy);
+        }
+    };
     match user {
         Some(user) if verified && !user.disabled => {
-            sqlx::query("DELETE FROM login_failures WHERE username = $1")
-                .bind(username)
-                .execute(&db.pool)
-                .await
-                .map_err(internal)?;
+            forget(db, &by_account).await?;
+            give_back(db, &by_address).await?;
             Ok(user)
         }
-        _ => {
-            record_failure(db, username, now).await?;
-            Err(AppError::Unauthorized)
-        }
+        _ => Err(AppError::Unauthorized),
     }
 }
 
-async fn record_failure(db: &Db, username: &str, now: i64) -> Result<(), AppError> {
-    let mut tx = db.begin().await?;
-    // Old failures no longer count; dropping them here keeps the table small.
-    sqlx::query("DELETE FROM login_failures WHERE at <= $1")
-        .bind(now - WINDOW_MS)
-        .execute(&mut *tx)
+/// Counts one more attempt under `key` and answers how many there have been in its window
+/// (a window starts with its first attempt and lasts `WINDOW_MS`). One statement, so two
+/// attempts at once are counted as two.
+async fn reserve(db: &Db, key: &str, now: i64) -> Result<i64, AppError> {
+    let (attempts,): (i64,) = sqlx::query_as(
+        "INSERT INTO login_throttle (key, window_start, attempts) VALUES ($1, $2, 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+           attempts = CASE WHEN login_throttle.window_start <= $3 THEN 1 \
+                      ELSE login_throttle.attempts + 1 END, \
+           window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 \
+                          ELSE login_throttle.window_start END \
+         RETURNING attempts",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(now - WINDOW_MS)
+    .fetch_one(&db.pool)
+    .await
+    .map_err(internal)?;
+    if attempts == 1 {
+        // A new window: windows that have ended no longer count, so drop them.
+        sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
+            .bind(now - WINDOW_MS)
+            .execute(&db.pool)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(attempts)
+}
+
+/// Takes back an attempt that turned out not to be a failure.
+async fn give_back(db: &Db, key: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE login_throttle SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+    )
+    .bind(key)
+    .execute(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+async fn forget(db: &Db, key: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(&db.pool)
         .await
         .map_err(internal)?;
-    sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-        .bind(username)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    tx.commit().await.map_err(internal)
+    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::model::release_stream::Action;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use std::sync::Arc;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, watch};
 
 /// One emitted message, as the live stream and webhooks carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,14 +81,16 @@ pub async fn last_id(db: &Db) -> Result<i64, AppError> {
 /// feed the server-sent event streams subscribe to.
 #[derive(Clone, Debug)]
 pub struct Outbox {
-    wake: Arc<Notify>,
+    /// Counts commits; every worker watching it wakes (the live feed and the webhook sender
+    /// each have their own loop, so a slow webhook never holds up the live feed).
+    wake: Arc<watch::Sender<u64>>,
     live: broadcast::Sender<OutboxMessage>,
 }
 
 impl Default for Outbox {
     fn default() -> Self {
         Outbox {
-            wake: Arc::new(Notify::new()),
+            wake: Arc::new(watch::channel(0).0),
             live: broadcast::channel(1024).0,
         }
     }
@@ -97,11 +99,12 @@ impl Default for Outbox {
 impl Outbox {
     /// Call after committing a change that enqueued a message.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    pub async fn woken(&self) {
-        self.wake.notified().await
+    /// A worker's wake-up call: `changed()` resolves after the next commit.
+    pub fn wake_ups(&self) -> watch::Receiver<u64> {
+        self.wake.subscribe()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<OutboxMessage> {

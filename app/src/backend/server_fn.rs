@@ -2,6 +2,7 @@
 //! status of an error.
 
 use super::caller::{self, Caller};
+use super::client_address::ClientIp;
 use super::AppState;
 use crate::error::AppError;
 use crate::model::Role;
@@ -30,12 +31,19 @@ pub async fn caller(state: &AppState) -> Result<Option<Caller>, AppError> {
     caller::resolve(&state.db, &parts.headers, session, &address).await
 }
 
+/// The client's address as the edge worked it out (behind trusted proxies, the one they name).
 pub fn client_address(parts: &Parts) -> String {
+    client_ip(parts).map_or_else(|| "unknown".into(), |ip| ip.to_string())
+}
+
+pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+    if let Some(ClientIp(ip)) = parts.extensions.get::<ClientIp>() {
+        return Some(*ip);
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
 }
 
 /// The state and the caller, once the caller is known to hold one of `allowed` (or admin).
@@ -53,6 +61,9 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
     if let Err(err) = &result {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(err.status());
+            if let Some(seconds) = err.retry_after() {
+                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
         }
     }
     result

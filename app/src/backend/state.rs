@@ -2,6 +2,7 @@ use super::catalog_store::CatalogStore;
 use super::devices::SeenBuffer;
 use super::outbox::Outbox;
 use super::reports::ReportWriter;
+use super::stream_slots::StreamSlots;
 use super::timeline_cache::TimelineCache;
 use super::Db;
 use axum::extract::FromRef;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The release-stream spans of each dist, for the views.
     pub timelines: TimelineCache,
+    /// Live streams held open, by client address.
+    pub streams: StreamSlots,
     /// The URL people and devices reach Sluice at, when configured.
     pub public_url: Option<String>,
 }

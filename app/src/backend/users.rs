@@ -90,6 +90,10 @@ pub async fn create_first_admin(
 ) -> Result<UserRecord, AppError> {
     check_username(username)?;
     check_password(password)?;
+    // Hashing is the costly part: an anonymous caller gets no hash once an admin exists.
+    if any_user_exists(db).await? {
+        return Err(AppError::conflict("an administrator already exists"));
+    }
     let hash = passwords::hash(password.to_string()).await?;
     let mut tx = db.begin().await?;
     let inserted = sqlx::query(
@@ -122,6 +126,14 @@ pub async fn create_first_admin(
     find_by_username(db, username)
         .await?
         .ok_or(AppError::Internal)
+}
+
+async fn any_user_exists(db: &Db) -> Result<bool, AppError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(internal)?;
+    Ok(row.is_some())
 }
 
 pub async fn create(

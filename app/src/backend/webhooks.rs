@@ -232,24 +232,45 @@ pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
     Ok(dispatched)
 }
 
-pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<DueDelivery>, AppError> {
-    type Row = (i64, i64, String, String, i64, String, String, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT w.id, w.attempts, h.url, h.secret, o.id, o.topic, o.payload, o.created_at \
-         FROM webhook_deliveries w JOIN webhooks h ON h.id = w.webhook_id \
-         JOIN outbox o ON o.id = w.outbox_id \
-         WHERE w.delivered_at IS NULL AND w.next_attempt_at IS NOT NULL AND w.next_attempt_at <= $1 \
-         ORDER BY w.next_attempt_at, w.id LIMIT $2",
+/// Claims up to `limit` deliveries that are due and answers them. A claimed delivery is not due
+/// again until `lease_until`, so no other round or replica sends it meanwhile; when its attempt
+/// is recorded, its next time is set, and if this process dies first it comes due once the
+/// lease has passed. On PostgreSQL a row another replica claimed first no longer matches the
+/// `next_attempt_at <= now` condition when the update reaches it, so it is claimed once.
+pub async fn claim_due(
+    db: &Db,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<DueDelivery>, AppError> {
+    let claimed: Vec<(i64,)> = sqlx::query_as(
+        "UPDATE webhook_deliveries SET next_attempt_at = $1 \
+         WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL AND next_attempt_at <= $2 \
+         AND id IN (SELECT id FROM webhook_deliveries \
+                    WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL \
+                    AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3) \
+         RETURNING id",
     )
+    .bind(lease_until)
     .bind(now)
     .bind(limit)
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, attempts, url, secret, outbox_id, topic, payload, created_at)| DueDelivery {
+    let mut due = Vec::with_capacity(claimed.len());
+    for (id,) in claimed {
+        type Row = (i64, i64, String, String, i64, String, String, i64);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT w.id, w.attempts, h.url, h.secret, o.id, o.topic, o.payload, o.created_at \
+             FROM webhook_deliveries w JOIN webhooks h ON h.id = w.webhook_id \
+             JOIN outbox o ON o.id = w.outbox_id WHERE w.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(internal)?;
+        if let Some((id, attempts, url, secret, outbox_id, topic, payload, created_at)) = row {
+            due.push(DueDelivery {
                 id,
                 attempts,
                 url,
@@ -260,9 +281,11 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<DueDelivery>, AppE
                     payload,
                     created_at,
                 },
-            },
-        )
-        .collect())
+            });
+        }
+    }
+    due.sort_by_key(|d| d.id);
+    Ok(due)
 }
 
 /// Records an attempt: delivered, or failed with the next try at `retry_at` (`None`: give up).

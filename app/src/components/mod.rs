@@ -1,6 +1,7 @@
 pub mod error_panel;
 pub mod layout;
 pub mod live;
+pub mod page_title;
 pub mod shown_once;
 pub mod time;
 pub mod timeline;

@@ -1,9 +1,9 @@
 use crate::api::audit::list_audit;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::AuditFilter;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// The audit log, newest first, filtered by the query string (so a filtered view can be shared).
@@ -21,7 +21,7 @@ pub fn AuditPage() -> impl IntoView {
     let entries = Resource::new(filter, |f| list_audit(f.actor, f.action, f.before_id));
 
     view! {
-        <Title text="Audit log"/>
+        <PageTitle text="Audit log"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let current = filter();

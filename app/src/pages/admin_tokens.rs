@@ -1,11 +1,11 @@
 use super::admin_users::RoleSelect;
 use crate::api::tokens::{list_tokens, CreateToken, RevokeToken};
 use crate::components::error_panel::{submitted, ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::shown_once::ShownOnce;
 use crate::components::time::Time;
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -19,7 +19,7 @@ pub fn TokensPage() -> impl IntoView {
     let revoke_error = move || revoke.value().get().and_then(|r| r.err());
 
     view! {
-        <Title text="API tokens"/>
+        <PageTitle text="API tokens"/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {

@@ -1,9 +1,9 @@
 use crate::api::users::{list_users, CreateUser, SetUserDisabled, SetUserRole};
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::{Role, UserView};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -32,7 +32,7 @@ pub fn UsersPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Users"/>
+        <PageTitle text="Users"/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {

@@ -5,11 +5,11 @@ use crate::api::webhooks::{
     list_webhooks, webhook_deliveries, CreateWebhook, Redeliver, SetWebhookActive,
 };
 use crate::components::error_panel::{submitted, ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::shown_once::ShownOnce;
 use crate::components::time::Time;
 use crate::model::webhook::DeliveryView;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -23,7 +23,7 @@ pub fn WebhooksPage() -> impl IntoView {
     let toggle_error = move || toggle.value().get().and_then(|r| r.err());
 
     view! {
-        <Title text="Webhooks"/>
+        <PageTitle text="Webhooks"/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match hooks.await {
@@ -93,7 +93,7 @@ pub fn WebhookPage() -> impl IntoView {
     );
 
     view! {
-        <Title text="Webhook deliveries"/>
+        <PageTitle text="Webhook deliveries"/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match log.await {

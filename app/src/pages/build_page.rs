@@ -4,13 +4,13 @@
 use super::dists::current_role;
 use crate::api::registry::{get_build, get_dist, PublishBuild, WithdrawBuild};
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::catalog::BuildFile;
 use crate::model::dist::{BuildDetail, DistView};
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 async fn load(id: Option<i64>) -> Result<(BuildDetail, DistView), AppError> {
@@ -57,11 +57,11 @@ pub fn BuildPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let role = current_role().await;
                 match page.await {
-                    Err(error) => view! { <Title text="Build"/> <ErrorPanel error=error/> }.into_any(),
+                    Err(error) => view! { <PageTitle text="Build"/> <ErrorPanel error=error/> }.into_any(),
                     Ok((detail, dist)) => {
                         let may_decide = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
                         view! {
-                            <Title text=detail.build.version.clone()/>
+                            <PageTitle text=detail.build.version.clone()/>
                             <BuildSummary detail=detail.clone() dist=dist.clone()/>
                             {move || action_error().map(|error| view! { <FormError error=error/> })}
                             {may_decide.then(|| view! {

@@ -6,11 +6,11 @@ use crate::api::registry::{
     get_dist, list_builds, list_mirrors, AddMirror, RegisterBuild, RemoveMirror,
 };
 use crate::components::error_panel::{submitted, ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::dist::{BuildView, DistView, MirrorView};
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -46,7 +46,7 @@ pub fn DistPage() -> impl IntoView {
     );
 
     view! {
-        <Title text=move || dist()/>
+        <PageTitle text=move || dist()/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let role = current_role().await;

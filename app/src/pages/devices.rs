@@ -3,10 +3,10 @@
 
 use crate::api::devices::{get_device, search_devices, version_counts};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::dist::{DeviceHistory, DeviceView, VersionCount};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -22,7 +22,7 @@ pub fn DevicesPage() -> impl IntoView {
     );
 
     view! {
-        <Title text=move || format!("Devices of {}", dist())/>
+        <PageTitle text=move || format!("Devices of {}", dist())/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let loaded = async { Ok::<_, crate::AppError>((counts.await?, found.await?)) };
@@ -179,7 +179,7 @@ pub fn DevicePage() -> impl IntoView {
     let history = Resource::new(key, |(dist, uuid)| get_device(dist, uuid));
 
     view! {
-        <Title text=move || format!("Device {}", key().1)/>
+        <PageTitle text=move || format!("Device {}", key().1)/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {

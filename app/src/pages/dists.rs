@@ -2,11 +2,11 @@
 
 use crate::api::registry::{list_dists, CreateDist};
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::model::version::VersionScheme;
 use crate::model::Role;
 use crate::SessionResource;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// The signed-in user's role, from the session the layout already loaded. Pages use it only to
 /// hide forms a role cannot use; every server function checks the role again.
@@ -25,7 +25,7 @@ pub fn DistsPage() -> impl IntoView {
     let dists = Resource::new(move || create.version().get(), |_| list_dists());
 
     view! {
-        <Title text="Dists"/>
+        <PageTitle text="Dists"/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let role = current_role().await;

@@ -1,15 +1,15 @@
 use crate::components::error_panel::ErrorPanel;
+use crate::components::page_title::PageTitle;
 use crate::error::AppError;
 use crate::model::Role;
 use crate::SessionResource;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
     view! {
-        <Title text="Overview"/>
+        <PageTitle text="Overview"/>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.await.ok().and_then(|info| info.user) {

@@ -1,6 +1,6 @@
+use crate::components::page_title::PageTitle;
 use crate::SessionResource;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Sign-in form. A plain form post to `/login`, so it works with and without JavaScript.
@@ -22,7 +22,7 @@ pub fn LoginPage() -> impl IntoView {
             .map(|u| u.username)
     };
     view! {
-        <Title text="Sign in"/>
+        <PageTitle text="Sign in"/>
         <div class="narrow">
             <h1>"Sign in"</h1>
             {move || signed_in_as().map(|name| view! {

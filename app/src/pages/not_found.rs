@@ -1,7 +1,7 @@
 use crate::components::error_panel::ErrorPanel;
+use crate::components::page_title::PageTitle;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -10,7 +10,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found"/>
+        <PageTitle text="Not found"/>
         <main id="content">
             <ErrorPanel error=AppError::not_found("this page")/>
         </main>

@@ -10,13 +10,13 @@ use crate::api::release_stream::{
 };
 use crate::components::error_panel::{submitted, ErrorPanel, FormError};
 use crate::components::live::follow_dist;
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::release_stream::ReleaseEvent;
 use crate::model::release_stream::RuleAction;
 use crate::model::release_stream::StreamDist;
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -47,7 +47,7 @@ pub fn ReleasesPage() -> impl IntoView {
         move || console.refetch(),
     );
     view! {
-        <Title text=move || format!("{} releases", dist())/>
+        <PageTitle text=move || format!("{} releases", dist())/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let role = current_role().await;

@@ -6,13 +6,13 @@ use super::dists::current_role;
 use super::rollouts::StateBadge;
 use crate::api::rollouts::{get_rollout, RolloutBucket, RolloutPage, SteerRollout};
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::rollout::{
     format_steps, Command, Counts, RolloutEvent, RolloutState, RolloutView,
 };
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 const REFRESH_SECONDS: u64 = 3;
@@ -47,12 +47,12 @@ pub fn RolloutPageView() -> impl IntoView {
             {move || Suspend::new(async move {
                 let role = current_role().await;
                 match page.await {
-                    Err(error) => view! { <Title text="Rollout"/> <ErrorPanel error=error/> }.into_any(),
+                    Err(error) => view! { <PageTitle text="Rollout"/> <ErrorPanel error=error/> }.into_any(),
                     Ok(data) => {
                         let steering = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
                         let RolloutPage { rollout, history, now } = data;
                         view! {
-                            <Title text=format!("Rollout #{}", rollout.id)/>
+                            <PageTitle text=format!("Rollout #{}", rollout.id)/>
                             <Summary rollout=rollout.clone() now=now/>
                             <PercentChart rollout=rollout.clone() history=history.clone() now=now/>
                             <StepOutcomes rollout=rollout.clone()/>

@@ -5,12 +5,12 @@ use super::dists::current_role;
 use crate::api::registry::get_dist;
 use crate::api::rollouts::{list_rollouts, CreateRollout};
 use crate::components::error_panel::{ErrorPanel, FormError};
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::dist::DistView;
 use crate::model::rollout::RolloutView;
 use crate::model::Role;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -31,11 +31,11 @@ pub fn RolloutsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let role = current_role().await;
                 match page.await {
-                    Err(error) => view! { <Title text="Rollouts"/> <ErrorPanel error=error/> }.into_any(),
+                    Err(error) => view! { <PageTitle text="Rollouts"/> <ErrorPanel error=error/> }.into_any(),
                     Ok((info, rollouts)) => {
                         let steering = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
                         view! {
-                            <Title text=format!("Rollouts of {}", info.name)/>
+                            <PageTitle text=format!("Rollouts of {}", info.name)/>
                             <p class="breadcrumb">
                                 <a href="/dists">"Dists"</a> " / "
                                 <a href=format!("/dists/{}", info.name)>{info.name.clone()}</a>

@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// The first-run form. A plain form post to `/setup`, so it works without JavaScript too.
@@ -13,7 +13,7 @@ pub fn SetupPage() -> impl IntoView {
             .map(|code| setup_error_message(&code))
     };
     view! {
-        <Title text="Create the first administrator"/>
+        <PageTitle text="Create the first administrator"/>
         <main id="content" class="narrow">
             <h1>"Create the first administrator"</h1>
             <p>"Sluice has no users yet. The administrator you create here can add everyone else."</p>

@@ -6,18 +6,18 @@
 use crate::api::release_stream::{public_dists, status_of};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::live::follow_dist;
+use crate::components::page_title::PageTitle;
 use crate::components::timeline::{state_colour, Timeline};
 use crate::model::release_stream::StatusPageData;
 use crate::model::time_fmt::{format_millis, rfc3339_millis};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn StatusIndexPage() -> impl IntoView {
     let dists = Resource::new(|| (), |_| public_dists());
     view! {
-        <Title text="Release status"/>
+        <PageTitle text="Release status"/>
         <h1>"Release status"</h1>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -50,7 +50,7 @@ pub fn StatusPage() -> impl IntoView {
         move || status.refetch(),
     );
     view! {
-        <Title text=move || format!("{} release status", dist())/>
+        <PageTitle text=move || format!("{} release status", dist())/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {

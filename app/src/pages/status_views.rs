@@ -6,11 +6,11 @@
 use super::status::{AtForm, StateChips};
 use crate::api::release_stream::{diff_of, history_of};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::release_stream::ReleaseHistory;
 use crate::model::timeline::{Diff, Pair};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -28,7 +28,7 @@ pub fn ReleaseHistoryPage() -> impl IntoView {
     };
     let history = Resource::new(key, |(dist, release, at)| history_of(dist, release, at));
     view! {
-        <Title text=move || format!("{} {} history", key().0, key().1)/>
+        <PageTitle text=move || format!("{} {} history", key().0, key().1)/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let (dist, _, at) = key();
@@ -109,7 +109,7 @@ pub fn DiffPage() -> impl IntoView {
         diff_of(dist, from, to).await.map(Some)
     });
     view! {
-        <Title text=move || format!("{}: what changed", key().0)/>
+        <PageTitle text=move || format!("{}: what changed", key().0)/>
         {move || {
             let (dist, from, to) = key();
             view! {

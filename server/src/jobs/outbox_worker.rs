@@ -1,8 +1,9 @@
 //! Delivers the outbox: after every commit (woken) and once a second (other replicas' writes,
-//! retries), it
-//! 1. passes new messages to this replica's live stream (server-sent events);
-//! 2. queues one webhook delivery per active webhook for each message no replica has queued yet;
-//! 3. sends the deliveries that are due, signed, retrying failures with exponential back-off.
+//! retries), two loops of their own
+//! 1. pass new messages to this replica's live stream (server-sent events);
+//! 2. queue one webhook delivery per active webhook for each message no replica has queued yet,
+//!    and send the deliveries that are due, each on its own with its own timeout, signed,
+//!    retrying failures with exponential back-off.
 //!
 //! Everything it needs is in the database, so a restart picks up where it stopped.
 
@@ -12,10 +13,17 @@ use app::backend::webhooks::{self, DueDelivery};
 use app::backend::AppState;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
 
 const TICK: Duration = Duration::from_secs(1);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A claimed delivery is not claimed again for this long (longer than an attempt can take).
+const LEASE: Duration = Duration::from_secs(60);
+/// Deliveries in flight at once, over all webhooks.
+const SENDS_AT_ONCE: usize = 16;
 /// After this many failed attempts a delivery stays in the log, failed, until redelivered.
 const MAX_ATTEMPTS: i64 = 12;
 pub const SIGNATURE_HEADER: &str = "x-sluice-signature-256";
@@ -33,8 +41,10 @@ pub fn back_off(attempts: i64) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(0, 12)).min(Duration::from_secs(3600))
 }
 
-pub async fn spawn(state: AppState) -> Result<tokio::task::JoinHandle<()>, app::AppError> {
-    let mut live_after = outbox::last_id(&state.db).await?;
+/// Starts the two loops: the live feed, and the webhook sender. A webhook that never answers
+/// holds up neither the live feed nor the other webhooks.
+pub async fn spawn(state: AppState) -> Result<Vec<JoinHandle<()>>, app::AppError> {
+    let live_after = outbox::last_id(&state.db).await?;
     let client = reqwest::Client::builder()
         .timeout(SEND_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -43,35 +53,77 @@ pub async fn spawn(state: AppState) -> Result<tokio::task::JoinHandle<()>, app::
             tracing::error!(error = %e, "cannot build the webhook client");
             app::AppError::Internal
         })?;
-    Ok(tokio::spawn(async move {
-        loop {
-            if let Err(e) = run_once(&state, &client, &mut live_after).await {
-                tracing::warn!(error = %e, "outbox delivery round failed; retrying");
-            }
-            tokio::select! {
-                _ = state.outbox.woken() => {}
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-    }))
+    Ok(vec![
+        tokio::spawn(live_loop(state.clone(), live_after)),
+        tokio::spawn(webhook_loop(state, client)),
+    ])
 }
 
-async fn run_once(
-    state: &AppState,
-    client: &reqwest::Client,
-    live_after: &mut i64,
-) -> Result<(), app::AppError> {
+/// Waits for the next commit, or a tick at most.
+async fn next_round(wake_ups: &mut watch::Receiver<u64>) {
+    let _ = tokio::time::timeout(TICK, wake_ups.changed()).await;
+}
+
+async fn live_loop(state: AppState, mut live_after: i64) {
+    let mut wake_ups = state.outbox.wake_ups();
+    loop {
+        if let Err(e) = publish_live(&state, &mut live_after).await {
+            tracing::warn!(error = %e, "live feed round failed; retrying");
+        }
+        next_round(&mut wake_ups).await;
+    }
+}
+
+async fn publish_live(state: &AppState, live_after: &mut i64) -> Result<(), app::AppError> {
     loop {
         let fresh = outbox::since(&state.db, *live_after, 500).await?;
-        let Some(last) = fresh.last() else { break };
+        let Some(last) = fresh.last() else {
+            return Ok(());
+        };
         *live_after = last.id;
         for message in fresh {
             state.outbox.publish_live(message);
         }
     }
+}
+
+async fn webhook_loop(state: AppState, client: reqwest::Client) {
+    let sending = Arc::new(Semaphore::new(SENDS_AT_ONCE));
+    let mut wake_ups = state.outbox.wake_ups();
+    loop {
+        if let Err(e) = send_due(&state, &client, &sending).await {
+            tracing::warn!(error = %e, "webhook round failed; retrying");
+        }
+        next_round(&mut wake_ups).await;
+    }
+}
+
+/// Queues what is new, then claims as many due deliveries as there are free senders and sends
+/// each on its own, without waiting for them.
+async fn send_due(
+    state: &AppState,
+    client: &reqwest::Client,
+    sending: &Arc<Semaphore>,
+) -> Result<(), app::AppError> {
     webhooks::dispatch_pending(&state.db).await?;
-    for delivery in webhooks::due(&state.db, now_millis(), 100).await? {
-        send(state, client, delivery).await?;
+    let free = sending.available_permits();
+    if free == 0 {
+        return Ok(());
+    }
+    let now = now_millis();
+    let lease_until = now + LEASE.as_millis() as i64;
+    for delivery in webhooks::claim_due(&state.db, now, lease_until, free as i64).await? {
+        let Ok(permit) = sending.clone().try_acquire_owned() else {
+            break;
+        };
+        let state = state.clone();
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send(&state, &client, delivery).await {
+                tracing::warn!(error = %e, "cannot record a webhook attempt");
+            }
+            drop(permit);
+        });
     }
     Ok(())
 }

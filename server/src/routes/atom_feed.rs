@@ -47,7 +47,8 @@ pub fn render(base: &str, dist: &str, events: &[ReleaseEvent]) -> String {
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
          <title>{} release events</title>\n<id>tag:sluice,2026:release-stream:{}</id>\n\
-         <updated>{updated}</updated>\n<link rel=\"alternate\" href=\"{}\"/>\n\
+         <updated>{updated}</updated>\n<author><name>Sluice</name></author>\n\
+         <link rel=\"alternate\" href=\"{}\"/>\n\
          <link rel=\"self\" href=\"{}/feed.atom\"/>\n",
         escape(dist),
         escape(dist),
@@ -56,21 +57,21 @@ pub fn render(base: &str, dist: &str, events: &[ReleaseEvent]) -> String {
     );
     for e in events {
         let title = format!("{} {} {} {}", dist, e.release, e.action.as_str(), e.state);
+        // The feed is public: who recorded an event is not said (names are sign-in names).
         let summary = if e.note.is_empty() {
-            format!("{} ({})", e.short(), e.actor)
+            e.short()
         } else {
-            format!("{} ({}): {}", e.short(), e.actor, e.note)
+            format!("{}: {}", e.short(), e.note)
         };
         out.push_str(&format!(
             "<entry>\n<title>{}</title>\n<id>tag:sluice,2026:release-event:{}:{}</id>\n\
-             <updated>{}</updated>\n<published>{}</published>\n<author><name>{}</name></author>\n\
+             <updated>{}</updated>\n<published>{}</published>\n\
              <link rel=\"alternate\" href=\"{}\"/>\n<summary>{}</summary>\n</entry>\n",
             escape(&title),
             escape(dist),
             e.id,
             rfc3339_millis(e.recorded_at),
             rfc3339_millis(e.at),
-            escape(&e.actor),
             escape(&page),
             escape(&summary)
         ));

@@ -58,6 +58,12 @@ fn clipped(name: &str) -> String {
     name.trim().chars().take(64).collect()
 }
 
+/// A name as typed, safe to write into the audit log: line breaks, controls and bidirectional
+/// overrides are written as escapes, so a log line shows what was typed and nothing else.
+fn loggable(name: &str) -> String {
+    name.escape_debug().to_string()
+}
+
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -67,7 +73,7 @@ pub async fn login(
 ) -> Response {
     let username = clipped(&form.username);
     let json = wants_json(&headers);
-    match login::attempt(&state.db, &username, &form.password).await {
+    match login::attempt(&state.db, &address, &username, &form.password).await {
         Ok(user) => match start_session(&state, &session, &user, &address, "session.login").await {
             Ok(()) if json => Json(serde_json::json!({
                 "username": user.username, "role": user.role
@@ -77,11 +83,12 @@ pub async fn login(
             Err(error) => error.into_response(),
         },
         Err(AppError::Unauthorized) => {
+            let shown = loggable(&username);
             let actor = Actor {
-                name: username.clone(),
+                name: shown.clone(),
                 address,
             };
-            if let Err(error) = record(&state, &actor, "session.login_failed", &username).await {
+            if let Err(error) = record(&state, &actor, "session.login_failed", &shown).await {
                 return error.into_response();
             }
             if json {
@@ -90,14 +97,25 @@ pub async fn login(
                 Redirect::to("/login?error=invalid").into_response()
             }
         }
-        Err(AppError::TooManyRequests) if !json => (
-            StatusCode::TOO_MANY_REQUESTS,
-            Html(message_page(
-                "Too many failed sign-ins",
-                "This username had too many failed sign-ins. Try again in 15 minutes.",
-            )),
-        )
-            .into_response(),
+        Err(error @ (AppError::TooManyRequests | AppError::Busy)) if !json => {
+            let (title, message) = match error {
+                AppError::Busy => (
+                    "Sluice is busy",
+                    "Too many people are signing in at this moment. Try again in a few seconds.",
+                ),
+                _ => (
+                    "Too many failed sign-ins",
+                    "There were too many failed sign-ins from your address. Try again in 15 minutes.",
+                ),
+            };
+            let mut response = (error.status(), Html(message_page(title, message))).into_response();
+            if let Some(seconds) = error.retry_after() {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
+            response
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -213,4 +231,19 @@ fn message_page(title: &str, message: &str) -> String {
          <h1>{title}</h1><p class=\"form-error\">{message}</p><p><a href=\"/login\">Back to sign in</a></p>\
          </section></main></body></html>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_name_cannot_forge_a_log_line_or_turn_text_around() {
+        assert_eq!(
+            loggable("admin\nsession.login ok"),
+            "admin\\nsession.login ok"
+        );
+        assert_eq!(loggable("evil\u{202e}nimda"), "evil\\u{202e}nimda");
+        assert_eq!(loggable("zoë"), "zoë");
+    }
 }

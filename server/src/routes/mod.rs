@@ -2,12 +2,15 @@
 
 pub mod api_v1;
 pub mod atom_feed;
+pub mod client_ip;
 pub mod csrf;
 pub mod device;
 pub mod forms;
 pub mod health;
+pub mod input_guard;
 pub mod release_stream;
 pub mod rpc_status;
+pub mod security_headers;
 
 use app::backend::AppState;
 use axum::extract::DefaultBodyLimit;

@@ -217,7 +217,7 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer(backend: Backe
     assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
 }
 
-async fn five_failed_sign_ins_lock_that_username_for_the_window(backend: Backend) {
+async fn five_failed_sign_ins_lock_that_username_from_that_address(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.add_user("alice", Role::Admin).await;
     app.add_user("bob", Role::Viewer).await;
@@ -336,7 +336,7 @@ crate::on_both_backends!(
     signing_in_with_the_right_password_starts_a_session,
     signing_in_again_issues_a_new_session_id_and_signing_out_ends_the_old_one,
     a_wrong_password_and_an_unknown_user_get_the_same_answer,
-    five_failed_sign_ins_lock_that_username_for_the_window,
+    five_failed_sign_ins_lock_that_username_from_that_address,
     a_disabled_user_is_signed_out_at_once,
     the_cli_lists_users_and_changes_roles,
     bad_input_is_answered_400_naming_the_field,

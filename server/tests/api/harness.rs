@@ -1,6 +1,7 @@
 //! A real Sluice on a random port with its own fresh database, and clients to talk to it.
 
 use app::backend::audit::Actor;
+use app::backend::client_address::TrustedProxies;
 use app::backend::{users, Db};
 use app::model::Role;
 use reqwest::header::LOCATION;
@@ -27,7 +28,7 @@ fn postgres_base_url() -> String {
 pub struct TestApp {
     pub url: String,
     pub database_url: String,
-    pub amqp_url: Option<String>,
+    pub config: Config,
     pub db: Db,
     pub state: app::backend::AppState,
     _shutdown: oneshot::Sender<()>,
@@ -37,20 +38,33 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
-        TestApp::spawn_with(backend, None, 60_000).await
+        TestApp::spawn_configured(backend, |_| {}).await
     }
 
     /// A rehearsal server: a rollout policy's minute lasts `minute_ms` milliseconds.
     pub async fn spawn_with_minute(backend: Backend, minute_ms: i64) -> TestApp {
-        TestApp::spawn_with(backend, None, minute_ms).await
+        TestApp::spawn_configured(backend, |config| config.minute_ms = minute_ms).await
     }
 
     /// A Sluice that also publishes to AMQP at `amqp_url`.
     pub async fn spawn_with_amqp(backend: Backend, amqp_url: Option<String>) -> TestApp {
-        TestApp::spawn_with(backend, amqp_url, 60_000).await
+        TestApp::spawn_configured(backend, |config| config.amqp_url = amqp_url).await
     }
 
-    async fn spawn_with(backend: Backend, amqp_url: Option<String>, minute_ms: i64) -> TestApp {
+    /// A Sluice behind a reverse proxy on this machine: requests name their client in
+    /// `X-Forwarded-For`, as a proxy would.
+    pub async fn spawn_behind_proxy(backend: Backend) -> TestApp {
+        TestApp::spawn_configured(backend, |config| {
+            config.trusted_proxies = TrustedProxies::parse("127.0.0.1, ::1").expect("proxies")
+        })
+        .await
+    }
+
+    /// A Sluice with the test configuration changed by `configure`.
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let (database_url, sqlite_dir, postgres_database) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -62,26 +76,17 @@ impl TestApp {
                 (url, None, Some(name))
             }
         };
-        TestApp::start(
-            database_url,
-            sqlite_dir,
-            postgres_database,
-            amqp_url,
-            minute_ms,
-        )
-        .await
+        let mut config = Config::for_tests(&database_url);
+        configure(&mut config);
+        TestApp::start(config, sqlite_dir, postgres_database).await
     }
 
     async fn start(
-        database_url: String,
+        config: Config,
         sqlite_dir: Option<tempfile::TempDir>,
         postgres_database: Option<String>,
-        amqp_url: Option<String>,
-        minute_ms: i64,
     ) -> TestApp {
-        let mut config = Config::for_tests(&database_url);
-        config.amqp_url = amqp_url.clone();
-        config.minute_ms = minute_ms;
+        let database_url = config.database_url.clone();
         let server = startup::build(&config).await.expect("Sluice starts");
         let url = format!("http://{}", server.local_addr());
         let db = server.state.db.clone();
@@ -93,7 +98,7 @@ impl TestApp {
         TestApp {
             url,
             database_url,
-            amqp_url,
+            config,
             db,
             state,
             _shutdown: shutdown,
@@ -105,21 +110,12 @@ impl TestApp {
     /// Stops this Sluice (its background work included) and starts a new one on the same
     /// database, as an operator's restart does. The new one listens on another port.
     pub async fn restart(mut self) -> TestApp {
-        let database_url = self.database_url.clone();
+        let config = self.config.clone();
         let sqlite_dir = self._sqlite_dir.take();
         let postgres_database = self.postgres_database.take();
-        let amqp_url = self.amqp_url.take();
-        let minute_ms = self.state.catalog.rollouts.minute_ms();
         drop(self);
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        TestApp::start(
-            database_url,
-            sqlite_dir,
-            postgres_database,
-            amqp_url,
-            minute_ms,
-        )
-        .await
+        TestApp::start(config, sqlite_dir, postgres_database).await
     }
 
     /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).

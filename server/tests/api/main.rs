@@ -15,6 +15,8 @@ mod release_pages;
 mod release_stream;
 mod roles;
 mod rollouts;
+mod security;
+mod sign_in_limits;
 
 /// Declares `sqlite::name` and `postgres::name` for each `async fn name(backend: Backend)`.
 #[macro_export]

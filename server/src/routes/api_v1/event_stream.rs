@@ -1,45 +1,87 @@
 //! `GET /api/v1/events/stream`: every outbox message as a server-sent event, live. A client
 //! that reconnects with `Last-Event-ID` first gets what it missed from the outbox table, so a
 //! dropped connection loses nothing. Without signing in, `?dist=` must name a public dist.
+//! Access is checked again before every event, so a revoked token or a dist made private ends
+//! the stream; anonymous readers are not told who recorded an event. Streams are counted per
+//! address and in total (`stream_slots`).
 
-use super::release_stream::{params, readable_dist, Params, READERS};
+use super::release_stream::{params, Params, READERS};
+use app::backend::client_address::ClientIp;
 use app::backend::outbox::{self, OutboxMessage};
-use app::backend::{AppState, Caller};
+use app::backend::stream_slots::StreamSlot;
+use app::backend::{caller, release_stream, AppState, Caller};
 use app::AppError;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
+use http::header::AUTHORIZATION;
+use http::request::Parts;
 use http::HeaderMap;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::{error::RecvError, Receiver};
+use tower_sessions::Session;
 
 struct Cursor {
     state: AppState,
     live: Receiver<OutboxMessage>,
     backlog: VecDeque<OutboxMessage>,
     last_id: i64,
+    access: Access,
+    _slot: StreamSlot,
+}
+
+/// What the stream was opened with, to ask again whether it may go on.
+struct Access {
+    headers: HeaderMap,
+    session: Option<Session>,
+    address: String,
     dist: Option<String>,
+}
+
+impl Access {
+    /// Whether the caller may still read this stream, and whether they are signed in.
+    async fn check(&self, state: &AppState) -> Result<Option<Caller>, AppError> {
+        let caller = caller::resolve(
+            &state.db,
+            &self.headers,
+            self.session.as_ref(),
+            &self.address,
+        )
+        .await?;
+        match &self.dist {
+            Some(name) => {
+                release_stream::readable_dist(&state.db, caller.as_ref(), name).await?;
+            }
+            None => caller
+                .as_ref()
+                .ok_or(AppError::Unauthorized)?
+                .require(READERS)?,
+        }
+        Ok(caller)
+    }
 }
 
 pub async fn stream(
     State(state): State<AppState>,
-    caller: Result<Caller, AppError>,
-    headers: HeaderMap,
+    ClientIp(ip): ClientIp,
+    parts: Parts,
     query: Params,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let params = params(query)?;
-    let dist = params.get("dist").cloned();
-    match &dist {
-        Some(name) => {
-            readable_dist(&state, &caller, name).await?;
-        }
-        None => caller.as_ref().map_err(Clone::clone)?.require(READERS)?,
-    }
+    let access = Access {
+        headers: only_credentials(&parts.headers),
+        session: parts.extensions.get::<Session>().cloned(),
+        address: ip.to_string(),
+        dist: params.get("dist").cloned(),
+    };
+    access.check(&state).await?;
+    let slot = state.streams.take(ip)?;
     // Subscribe before reading the backlog, so nothing falls between the two.
     let live = state.outbox.subscribe();
-    let resume = headers
+    let resume = parts
+        .headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok());
@@ -52,7 +94,8 @@ pub async fn stream(
         live,
         backlog,
         last_id,
-        dist,
+        access,
+        _slot: slot,
     };
     let events = stream::unfold(cursor, |mut cursor| async move {
         loop {
@@ -75,17 +118,44 @@ pub async fn stream(
                 continue;
             }
             cursor.last_id = message.id;
-            if !is_about(&message, cursor.dist.as_deref()) {
+            if !is_about(&message, cursor.access.dist.as_deref()) {
                 continue;
             }
+            let Ok(caller) = cursor.access.check(&cursor.state).await else {
+                return None;
+            };
+            let payload = match caller {
+                Some(_) => message.payload.clone(),
+                None => without_actor(&message.payload),
+            };
             let event = Event::default()
                 .id(message.id.to_string())
                 .event(message.topic.clone())
-                .data(message.payload.clone());
+                .data(payload);
             return Some((Ok(event), cursor));
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Only the request's credentials are kept for the checks that follow.
+fn only_credentials(headers: &HeaderMap) -> HeaderMap {
+    let mut kept = HeaderMap::new();
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        kept.insert(AUTHORIZATION, value.clone());
+    }
+    kept
+}
+
+/// The message as the public sees it: who recorded it is left out.
+fn without_actor(payload: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(payload) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.remove("actor");
+            serde_json::Value::Object(fields).to_string()
+        }
+        _ => payload.to_string(),
+    }
 }
 
 /// Whether a message concerns `dist` (every message does when no dist is asked for).

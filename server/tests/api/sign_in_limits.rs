@@ -1,0 +1,224 @@
+//! Sign-in under attack: password checks bounded in number and memory, attempts reserved before
+//! they are checked, per-address limits, and an owner never locked out by someone else.
+
+use crate::harness::{Backend, TestApp, PASSWORD};
+use app::backend::passwords;
+use app::model::Role;
+use futures_util::future::join_all;
+use reqwest::{Client, Response, StatusCode};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+async fn sign_in_from(
+    app: &TestApp,
+    client: &Client,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> Response {
+    client
+        .post(app.at("/login"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", address)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("POST /login")
+}
+
+fn count(statuses: &[StatusCode], wanted: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == wanted).count()
+}
+
+async fn twenty_concurrent_wrong_passwords_get_at_most_five_checks(backend: Backend) {
+    let app = TestApp::spawn_behind_proxy(backend).await;
+    app.add_user("admin", Role::Admin).await;
+    let client = app.browser();
+    let answers = join_all(
+        (0..20).map(|_| sign_in_from(&app, &client, "198.51.100.7", "admin", "wrong guess")),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|r| r.status()).collect();
+    assert!(
+        count(&statuses, StatusCode::UNAUTHORIZED) <= 5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        count(&statuses, StatusCode::UNAUTHORIZED)
+            + count(&statuses, StatusCode::TOO_MANY_REQUESTS),
+        20,
+        "{statuses:?}"
+    );
+    // The right password from the attacking address is refused unchecked...
+    let response = sign_in_from(&app, &client, "198.51.100.7", "admin", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // ...but the owner, from an address that has not failed, still signs in.
+    let response = sign_in_from(&app, &app.browser(), "203.0.113.20", "admin", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn one_address_trying_many_names_is_stopped(backend: Backend) {
+    let app = TestApp::spawn_behind_proxy(backend).await;
+    app.add_user("admin", Role::Admin).await;
+    let client = app.browser();
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let name = format!("user{i}");
+        statuses.push(
+            sign_in_from(&app, &client, "198.51.100.8", &name, "Winter2026!")
+                .await
+                .status(),
+        );
+    }
+    assert_eq!(
+        count(&statuses, StatusCode::UNAUTHORIZED),
+        30,
+        "{statuses:?}"
+    );
+    assert_eq!(count(&statuses, StatusCode::TOO_MANY_REQUESTS), 10);
+    // The address is refused for any name now, the right password included...
+    let response = sign_in_from(&app, &client, "198.51.100.8", "admin", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...while everyone else signs in as usual.
+    let response = sign_in_from(&app, &app.browser(), "203.0.113.21", "admin", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn a_forwarded_address_counts_only_from_a_trusted_proxy(backend: Backend) {
+    // Not behind a proxy: the header is the client's own word, and ignored.
+    let app = TestApp::spawn(backend).await;
+    app.add_user("admin", Role::Admin).await;
+    let client = app.browser();
+    for i in 0..5 {
+        let address = format!("198.51.100.{i}");
+        let response = sign_in_from(&app, &client, &address, "admin", "wrong guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = sign_in_from(&app, &client, "198.51.100.99", "admin", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn a_hundred_concurrent_sign_ins_are_checked_a_few_at_a_time_without_a_500(backend: Backend) {
+    let app = TestApp::spawn_behind_proxy(backend).await;
+    app.add_user("admin", Role::Admin).await;
+    let client = app.browser();
+    let answers = join_all((0..100).map(|i| {
+        let address = format!("198.51.{}.{}", 100 + i / 200, i % 200);
+        let client = client.clone();
+        let app = &app;
+        async move { sign_in_from(app, &client, &address, "admin", "wrong guess").await }
+    }))
+    .await;
+    for response in &answers {
+        let status = response.status();
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::SERVICE_UNAVAILABLE,
+            "{status}"
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(response.headers().contains_key("retry-after"));
+        }
+    }
+    // The bound is per process, whatever else runs in it.
+    assert!(passwords::peak_checks_at_once() <= passwords::checks_at_once());
+}
+
+/// A real `sluice serve`, alone in its process so that its memory can be read.
+struct ServeProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServeProcess {
+    async fn start(database_url: &str) -> ServeProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("SLUICE_TRUSTED_PROXIES", "127.0.0.1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sluice serve starts");
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if let Ok(r) = crate::harness::get(format!("{url}/healthz")).await {
+                if r.status().is_success() {
+                    return ServeProcess { child, url };
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("sluice serve did not answer /healthz");
+    }
+
+    /// The most memory the process has held (its peak resident set), in MiB.
+    fn peak_rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the process's status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM");
+        kib / 1024
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bound this test states: with one password check per core (19 MiB each), a burst of
+/// sign-ins keeps the server's peak memory under this, where unbounded checks took 937 MiB
+/// for 50 and 4.7 GiB for 200.
+const PEAK_RSS_BOUND_MIB: u64 = 160;
+
+async fn a_burst_of_sign_ins_keeps_the_server_memory_bounded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let server = ServeProcess::start(&app.database_url).await;
+    let client = crate::harness::client();
+    let answers = join_all((0..100).map(|i| {
+        let client = client.clone();
+        let url = format!("{}/login", server.url);
+        async move {
+            client
+                .post(url)
+                .header("accept", "application/json")
+                .header("x-forwarded-for", format!("198.51.100.{i}"))
+                .form(&[
+                    ("username", format!("user{i}")),
+                    ("password", "wrong guess".into()),
+                ])
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    }))
+    .await;
+    for answer in &answers {
+        let status = answer.as_ref().expect("every sign-in is answered");
+        assert!(
+            *status == StatusCode::UNAUTHORIZED || *status == StatusCode::SERVICE_UNAVAILABLE,
+            "{status}"
+        );
+    }
+    let peak = server.peak_rss_mib();
+    assert!(peak < PEAK_RSS_BOUND_MIB, "peak memory {peak} MiB");
+}
+
+crate::on_both_backends!(
+    twenty_concurrent_wrong_passwords_get_at_most_five_checks,
+    one_address_trying_many_names_is_stopped,
+    a_forwarded_address_counts_only_from_a_trusted_proxy,
+    a_hundred_concurrent_sign_ins_are_checked_a_few_at_a_time_without_a_500,
+    a_burst_of_sign_ins_keeps_the_server_memory_bounded,
+);
