@@ -91,6 +91,8 @@ export async function startSluice(extraEnv: Record<string, string> = {}): Promis
     SLUICE_LISTEN: `127.0.0.1:${port}`,
     SLUICE_SITE_ROOT,
     RUST_LOG: 'warn',
+    // Test webhook receivers listen on this machine, which webhooks may not reach by default.
+    SLUICE_WEBHOOK_ALLOW: '127.0.0.1',
     ...extraEnv,
   };
 

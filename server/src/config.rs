@@ -2,6 +2,8 @@
 //! that run on a laptop with no configuration at all.
 
 use app::backend::client_address::TrustedProxies;
+use app::backend::outbound::OutboundPolicy;
+use app::backend::rollout_tracker::OFFERS_PER_ADDRESS;
 use clap::Args;
 use std::fmt;
 use std::net::SocketAddr;
@@ -39,6 +41,15 @@ pub struct ServeArgs {
     /// addresses and networks (`127.0.0.1, 10.0.0.0/8`). Unset: the header is ignored.
     #[arg(long, env = "SLUICE_TRUSTED_PROXIES", value_parser = TrustedProxies::parse)]
     pub trusted_proxies: Option<TrustedProxies>,
+    /// New rollout offers one client address may get per rollout and minute, so that one
+    /// address cannot take a rollout's caps with made-up device ids; 0 turns the limit off
+    /// (a rehearsal with `sluice simulate`, whose devices all share one address).
+    #[arg(long, env = "SLUICE_OFFERS_PER_ADDRESS", default_value_t = OFFERS_PER_ADDRESS)]
+    pub offers_per_address: u32,
+    /// Webhooks may point only to public addresses; this comma-separated list of host names,
+    /// addresses and networks may be used as well (`hooks.internal, 10.0.0.0/8`).
+    #[arg(long, env = "SLUICE_WEBHOOK_ALLOW", value_parser = OutboundPolicy::parse)]
+    pub webhook_allow: Option<OutboundPolicy>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -52,7 +63,14 @@ pub struct Config {
     pub minute_ms: i64,
     pub amqp_url: Option<String>,
     pub trusted_proxies: TrustedProxies,
+    pub offers_per_address: u32,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: std::time::Duration,
+    pub webhook_allow: OutboundPolicy,
 }
+
+/// The default of `header_read_timeout`.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Config {
     pub fn new(database: &DatabaseArgs, serve: &ServeArgs) -> Config {
@@ -66,10 +84,15 @@ impl Config {
             minute_ms: 60_000 / i64::from(serve.rehearsal_speedup.unwrap_or(1)),
             amqp_url: serve.amqp_url.clone(),
             trusted_proxies: serve.trusted_proxies.clone().unwrap_or_default(),
+            offers_per_address: serve.offers_per_address,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            webhook_allow: serve.webhook_allow.clone().unwrap_or_default(),
         }
     }
 
-    /// A configuration for tests: port 0, the given database, no site.
+    /// A configuration for tests: port 0, the given database, no site, no limit on offers per
+    /// address (test fleets all come from 127.0.0.1), and webhooks allowed to this machine
+    /// (test receivers listen on it).
     pub fn for_tests(database_url: &str) -> Config {
         Config {
             listen: ([127, 0, 0, 1], 0).into(),
@@ -79,6 +102,9 @@ impl Config {
             minute_ms: 60_000,
             amqp_url: None,
             trusted_proxies: TrustedProxies::default(),
+            offers_per_address: 0,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            webhook_allow: OutboundPolicy::parse("127.0.0.1, ::1").expect("loopback"),
         }
     }
 
@@ -103,18 +129,48 @@ fn find_site_root() -> PathBuf {
         .unwrap_or(from_root)
 }
 
-/// Hides the password of a database URL.
+/// Hides the passwords of a URL: in its user part, and in query parameters such as
+/// PostgreSQL's `?password=`.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let base = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
+            let credentials = &base[scheme + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
-    }
+        _ => base.to_string(),
+    };
+    let Some(query) = query else {
+        return base;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_secret_parameter(name) => format!("{name}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
+}
+
+fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "sslpassword",
+    ]
+    .contains(&name.as_str())
 }
 
 impl fmt::Debug for Config {
@@ -151,6 +207,18 @@ mod tests {
         assert_eq!(
             redact_url("postgres://postgres@127.0.0.1:5432/test"),
             "postgres://postgres@127.0.0.1:5432/test"
+        );
+    }
+
+    #[test]
+    fn passwords_in_the_query_are_hidden_too() {
+        assert_eq!(
+            redact_url("postgres://db.example/sluice?user=s&password=hunter2&sslmode=require"),
+            "postgres://db.example/sluice?user=s&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("amqp://u:hunter2@mq.example/?PASSWORD=x"),
+            "amqp://u:***@mq.example/?PASSWORD=***"
         );
     }
 

@@ -5,5 +5,6 @@ pub mod config;
 pub mod events_file;
 pub mod jobs;
 pub mod routes;
+pub mod serve;
 pub mod simulate;
 pub mod startup;

@@ -54,6 +54,7 @@ pub struct Server {
     /// The outbox consumers, stopped as soon as shutdown begins; what they had not delivered
     /// stays in the outbox for the next start.
     workers: Vec<tokio::task::JoinHandle<()>>,
+    header_read_timeout: std::time::Duration,
 }
 
 impl Server {
@@ -80,12 +81,12 @@ impl Server {
                 worker.abort();
             }
         };
-        let served = axum::serve(
+        crate::serve::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router,
+            self.header_read_timeout,
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
         if let Err(e) = self.state.seen.flush(&self.state.db).await {
             tracing::error!(error = %e, "could not write the last device check-ins");
@@ -93,7 +94,7 @@ impl Server {
         if let Err(e) = self.state.catalog.rollouts.flush(&self.state.db).await {
             tracing::error!(error = %e, "could not write the last rollout offers");
         }
-        served
+        Ok(())
     }
 
     /// Serves until SIGINT or SIGTERM.
@@ -128,7 +129,10 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
             "rehearsal: rollout clocks run fast"
         );
     }
-    let catalog = CatalogStore::new(RolloutTracker::new(config.minute_ms));
+    let catalog = CatalogStore::new(RolloutTracker::new(
+        config.minute_ms,
+        config.offers_per_address,
+    ));
     catalog.reload(&db).await.map_err(|_| StartError::Catalog)?;
     catalog.spawn_refresher(db.clone());
     catalog.rollouts.spawn_flusher(db.clone());
@@ -145,6 +149,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         outbox: Outbox::default(),
         timelines: Default::default(),
         streams: Default::default(),
+        outbound: config.webhook_allow.clone(),
         public_url: config.public_url.clone(),
     };
     state.timelines.spawn_listener(state.db.clone());
@@ -181,7 +186,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
             with_sessions(router, store, config)
         }
     };
-    let router = routes::csrf::layer(router);
+    let router = routes::csrf::layer(router, config.public_url.clone());
     let router = routes::client_ip::layer(router, config.trusted_proxies.clone());
     let router = routes::security_headers::layer(routes::input_guard::layer(router));
     Ok(Server {
@@ -189,6 +194,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         router,
         state,
         workers,
+        header_read_timeout: config.header_read_timeout,
     })
 }
 

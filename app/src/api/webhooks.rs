@@ -17,7 +17,7 @@ pub async fn create_webhook(url: String) -> Result<NewWebhook, AppError> {
     use crate::backend::{server_fn as sf, webhooks};
     sf::respond(async {
         let (state, caller) = sf::require(&[crate::model::Role::Admin]).await?;
-        webhooks::create(&state.db, &caller.actor(), url.trim()).await
+        webhooks::create(&state.db, &state.outbound, &caller.actor(), url.trim()).await
     })
     .await
 }

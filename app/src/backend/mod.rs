@@ -11,6 +11,7 @@ pub mod devices;
 pub mod dists;
 pub mod http_error;
 pub mod login;
+pub mod outbound;
 pub mod outbox;
 pub mod page_policy;
 pub mod passwords;

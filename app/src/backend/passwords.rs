@@ -30,18 +30,10 @@ static WAITING: AtomicUsize = AtomicUsize::new(0);
 const MAX_WAITING: usize = 32;
 /// How long a check may wait for its turn before it is refused.
 const MAX_WAIT: Duration = Duration::from_secs(5);
-/// The most checks that ran at once since the process started, for tests and operators.
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static NOW: AtomicUsize = AtomicUsize::new(0);
 
 /// How many password checks may run at once: one per core.
 pub fn checks_at_once() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// The most password checks that have run at the same moment so far.
-pub fn peak_checks_at_once() -> usize {
-    PEAK.load(Ordering::SeqCst)
 }
 
 /// Runs `work` on a password thread once a turn is free.
@@ -59,11 +51,7 @@ async fn bounded<T: Send + 'static>(
     };
     let (done, result) = tokio::sync::oneshot::channel();
     THREADS.spawn(move || {
-        let running = NOW.fetch_add(1, Ordering::SeqCst) + 1;
-        PEAK.fetch_max(running, Ordering::SeqCst);
-        let result = work();
-        NOW.fetch_sub(1, Ordering::SeqCst);
-        let _ = done.send(result);
+        let _ = done.send(work());
     });
     let result = result.await;
     drop(permit);

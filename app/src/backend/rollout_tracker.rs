@@ -10,6 +10,7 @@ use crate::model::device_report::DeviceReport;
 use crate::model::rollout::{self, CapVerdict, Counts, GrantStatus, RolloutState};
 use crate::model::version::VersionKey;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ struct Tracked {
     steps: Vec<Counts>,
     /// Set the moment the background job halts the rollout, before the catalog says so.
     held: bool,
+    /// New offers per client address in the current policy minute (`by_address_since`).
+    by_address: HashMap<IpAddr, u32>,
+    by_address_since: i64,
 }
 
 impl Tracked {
@@ -61,6 +65,23 @@ impl Tracked {
             self.steps.resize(grant.step + 1, Counts::default());
         }
         self.steps[grant.step].add(grant.status, delta);
+    }
+
+    /// Whether `address` may have one more new offer this minute (the count starts afresh
+    /// every policy minute, which also bounds the map to the addresses of one minute).
+    fn address_limit(
+        &mut self,
+        address: IpAddr,
+        limit: u32,
+        now: i64,
+        minute_ms: i64,
+    ) -> CapVerdict {
+        if now - self.by_address_since >= minute_ms {
+            self.by_address.clear();
+            self.by_address_since = now;
+        }
+        let offers = self.by_address.get(&address).copied().unwrap_or(0);
+        rollout::check_address_limit(offers, limit, self.by_address_since, now, minute_ms)
     }
 
     fn caps(&mut self, rollout: &ActiveRollout, now: i64, hour_ms: i64) -> CapVerdict {
@@ -110,20 +131,30 @@ pub struct RolloutTracker {
     inner: Arc<Mutex<Inner>>,
     /// How long a policy minute lasts here: 60,000 ms, or less in a rehearsal.
     minute_ms: i64,
+    /// New offers one client address may get per rollout and policy minute (0: no limit).
+    offers_per_address: u32,
 }
+
+/// The default of `offers_per_address`.
+pub const OFFERS_PER_ADDRESS: u32 = 10;
 
 impl Default for RolloutTracker {
     fn default() -> Self {
-        RolloutTracker::new(60_000)
+        RolloutTracker::new(60_000, OFFERS_PER_ADDRESS)
     }
 }
 
 impl RolloutTracker {
-    pub fn new(minute_ms: i64) -> RolloutTracker {
+    pub fn new(minute_ms: i64, offers_per_address: u32) -> RolloutTracker {
         RolloutTracker {
             inner: Arc::default(),
             minute_ms: minute_ms.max(1),
+            offers_per_address,
         }
+    }
+
+    pub fn offers_per_address(&self) -> u32 {
+        self.offers_per_address
     }
 
     pub fn minute_ms(&self) -> i64 {
@@ -138,8 +169,9 @@ impl RolloutTracker {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The decision for a device that would otherwise get `baseline` (or nothing), recording
-    /// the offer when one is made.
+    /// The decision for a device at `address` that would otherwise get `baseline` (or
+    /// nothing), recording the offer when one is made.
+    #[allow(clippy::too_many_arguments)]
     pub fn decide(
         &self,
         rollout: &ActiveRollout,
@@ -147,6 +179,7 @@ impl RolloutTracker {
         current: Option<&VersionKey>,
         baseline: Option<&VersionKey>,
         uuid: &str,
+        address: IpAddr,
         now: i64,
     ) -> Decision {
         let build = &rollout.build;
@@ -180,6 +213,15 @@ impl RolloutTracker {
                 retry_after_seconds,
             };
         }
+        if let CapVerdict::Capped {
+            retry_after_seconds,
+        } = tracked.address_limit(address, self.offers_per_address, now, self.minute_ms)
+        {
+            return Decision::Capped {
+                retry_after_seconds,
+            };
+        }
+        *tracked.by_address.entry(address).or_insert(0) += 1;
         let grant = Grant {
             step: rollout.current_step,
             status: GrantStatus::Offered,

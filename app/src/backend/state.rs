@@ -1,5 +1,6 @@
 use super::catalog_store::CatalogStore;
 use super::devices::SeenBuffer;
+use super::outbound::OutboundPolicy;
 use super::outbox::Outbox;
 use super::reports::ReportWriter;
 use super::stream_slots::StreamSlots;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The release-stream spans of each dist, for the views.
     pub timelines: TimelineCache,
+    /// Where webhooks may point.
+    pub outbound: OutboundPolicy,
     /// Live streams held open, by client address.
     pub streams: StreamSlots,
     /// The URL people and devices reach Sluice at, when configured.

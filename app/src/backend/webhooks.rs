@@ -4,6 +4,7 @@
 use super::audit::{self, Actor};
 use super::clock::now_millis;
 use super::db::{internal, Db};
+use super::outbound::OutboundPolicy;
 use super::outbox::OutboxMessage;
 use crate::error::AppError;
 use crate::model::dist::check_http_url;
@@ -32,8 +33,14 @@ fn hook_from_row((id, url, active, created_by, created_at): HookRow) -> WebhookV
     }
 }
 
-pub async fn create(db: &Db, actor: &Actor, url: &str) -> Result<NewWebhook, AppError> {
+pub async fn create(
+    db: &Db,
+    policy: &OutboundPolicy,
+    actor: &Actor,
+    url: &str,
+) -> Result<NewWebhook, AppError> {
     check_http_url("url", url)?;
+    policy.check_url("url", url)?;
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);

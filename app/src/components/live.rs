@@ -15,7 +15,8 @@ pub fn follow_dist(dist: String, on_event: impl Fn() + Clone + 'static) {
         use leptos::wasm_bindgen::closure::Closure;
         use leptos::wasm_bindgen::JsCast;
         Effect::new(move |_| {
-            let url = format!("/api/v1/events/stream?dist={}", urlencode(&dist));
+            let query = serde_urlencoded::to_string([("dist", &dist)]).unwrap_or_default();
+            let url = format!("/api/v1/events/stream?{query}");
             let Ok(source) = leptos::web_sys::EventSource::new(&url) else {
                 return;
             };
@@ -35,14 +36,4 @@ pub fn follow_dist(dist: String, on_event: impl Fn() + Clone + 'static) {
     {
         let _ = (dist, on_event);
     }
-}
-
-#[cfg(feature = "hydrate")]
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod device_report;
 pub mod dist;
 pub mod mirrors;
+pub mod outbound;
 pub mod release_stream;
 pub mod role;
 pub mod rollout;

@@ -584,6 +584,25 @@ pub fn check_caps(
     CapVerdict::Allowed
 }
 
+/// The limit on new offers to one client address: at most `limit` in each policy minute
+/// (0: no limit), so that one address making up device ids cannot take a rollout's caps.
+/// `window_start` is when the current minute began for this address.
+pub fn check_address_limit(
+    offers_this_minute: u32,
+    limit: u32,
+    window_start: i64,
+    now: i64,
+    minute_ms: i64,
+) -> CapVerdict {
+    if limit == 0 || offers_this_minute < limit {
+        return CapVerdict::Allowed;
+    }
+    let wait_ms = (window_start + minute_ms - now).max(1000);
+    CapVerdict::Capped {
+        retry_after_seconds: ((wait_ms + 999) / 1000) as u64,
+    }
+}
+
 /// Offered devices that sent no final report within the timeout count as failures.
 pub fn timed_out(status: GrantStatus, offered_at: i64, now: i64, timeout_ms: i64) -> bool {
     !status.is_final() && now - offered_at >= timeout_ms

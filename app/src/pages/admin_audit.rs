@@ -59,11 +59,13 @@ pub fn AuditPage() -> impl IntoView {
                                 </table>
                             </div>
                             {older.map(|id| {
-                                let href = format!(
-                                    "/admin/audit?actor={}&action={}&before={id}",
-                                    current.actor.clone().unwrap_or_default(),
-                                    current.action.clone().unwrap_or_default(),
-                                );
+                                let query = serde_urlencoded::to_string([
+                                    ("actor", current.actor.clone().unwrap_or_default()),
+                                    ("action", current.action.clone().unwrap_or_default()),
+                                    ("before", id.to_string()),
+                                ])
+                                .unwrap_or_default();
+                                let href = format!("/admin/audit?{query}");
                                 view! { <p><a href=href>"Older entries"</a></p> }
                             })}
                         }.into_any()

@@ -53,32 +53,22 @@ pub fn parse_url(url: &str) -> Result<AmqpTarget, String> {
     Ok(AmqpTarget {
         host: host.to_string(),
         port,
-        username: percent_decode(username),
-        password: percent_decode(password),
+        username: percent_decode(username)?,
+        password: percent_decode(password)?,
         vhost: if vhost.is_empty() {
             "/".into()
         } else {
-            percent_decode(vhost)
+            percent_decode(vhost)?
         },
     })
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// `%XX` escapes decoded; what they decode to must be UTF-8.
+fn percent_decode(text: &str) -> Result<String, String> {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| "SLUICE_AMQP_URL has an escape that is not UTF-8".to_string())
 }
 
 /// The fedora-messaging headers of one message.
@@ -251,5 +241,8 @@ mod tests {
             (5672, "p@ss", "/fedora")
         );
         assert!(parse_url("http://x").is_err());
+        // A non-ASCII character after '%' once panicked here.
+        assert!(parse_url("amqp://u:p%é1@mq.example/").is_ok());
+        assert!(parse_url("amqp://u:p%ff@mq.example/").is_err());
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod amqp_confirms;
 pub mod amqp_publisher;
+pub mod outbound_resolver;
 pub mod outbox_worker;

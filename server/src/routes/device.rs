@@ -3,6 +3,7 @@
 //! `POST /v1/log`. The update check reads only the in-memory catalog.
 
 use super::forms::ClientAddress;
+use app::backend::client_address::ClientIp;
 use app::backend::clock::now_millis;
 use app::backend::devices::Seen;
 use app::backend::reports::ReportRecord;
@@ -16,7 +17,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, RETRY_AFTER};
+use http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -103,7 +104,6 @@ struct Offer {
 
 fn offer(
     state: &AppState,
-    headers: &HeaderMap,
     dist: &DistCatalog,
     build: &OfferableBuild,
     board: &str,
@@ -131,21 +131,17 @@ fn offer(
         version: build.version.clone(),
         files,
         mirrors,
-        report_url: format!("{}/v1/log", public_base(state, headers)),
+        report_url: format!("{}/v1/log", public_base(state)),
     }
 }
 
-/// Where devices reach this server: the configured public URL, else the Host they used.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+/// Where devices reach this server: the configured public URL, else the address it listens
+/// on. Never the request's `Host`, which the client chooses: a forged one would send devices'
+/// reports elsewhere.
+fn public_base(state: &AppState) -> String {
     match &state.public_url {
         Some(url) => url.trim_end_matches('/').to_string(),
-        None => {
-            let host = headers
-                .get(HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            format!("http://{host}")
-        }
+        None => format!("http://{}", state.leptos_options.site_addr),
     }
 }
 
@@ -158,6 +154,7 @@ fn wants_text(headers: &HeaderMap) -> bool {
 
 pub async fn upgrade(
     State(state): State<AppState>,
+    ClientIp(address): ClientIp,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -185,6 +182,7 @@ pub async fn upgrade(
             current.as_ref(),
             baseline,
             &query.uuid,
+            address,
             now,
         ) {
             Decision::Baseline => {}
@@ -212,7 +210,7 @@ pub async fn upgrade(
     let Some(build) = build else {
         return no_update(retry_after);
     };
-    let answer = offer(&state, &headers, dist, build, &query.arch, &query.uuid);
+    let answer = offer(&state, dist, build, &query.arch, &query.uuid);
     if wants_text(&headers) {
         ([(CONTENT_TYPE, "text/plain; charset=utf-8")], answer.url).into_response()
     } else {
@@ -334,9 +332,21 @@ pub async fn report(
 
 /// `GET /v1/dists/{dist}`: what a device (or the fleet simulator) needs to know about a dist,
 /// from the in-memory catalog: its version scheme and the version older than every build.
+/// Only dists that serve devices (some build is registered) are shown: a dist that exists only
+/// for its release stream may be private, and this answer needs no sign-in.
 pub async fn dist_info(State(state): State<AppState>, Path(dist): Path<String>) -> Response {
     let catalog = state.catalog.get();
-    match catalog.dist(Some(&dist)) {
+    let found = catalog.dist(Some(&dist)).and_then(|dist| {
+        if dist.boards.is_empty() {
+            Err(CheckError::Unknown {
+                field: "dist",
+                message: format!("unknown dist '{}'", dist.name),
+            })
+        } else {
+            Ok(dist)
+        }
+    });
+    match found {
         Ok(dist) => Json(serde_json::json!({
             "name": dist.name,
             "version_scheme": dist.scheme.as_str(),

@@ -8,6 +8,7 @@ pub mod device;
 pub mod forms;
 pub mod health;
 pub mod input_guard;
+pub mod json_errors;
 pub mod release_stream;
 pub mod rpc_status;
 pub mod security_headers;
@@ -38,4 +39,5 @@ pub fn router() -> Router<AppState> {
         .route("/release.json", get(release_stream::release_json))
         .route("/status/{dist}/feed.atom", get(atom_feed::feed))
         .nest("/api/v1", api_v1::router())
+        .layer(axum::middleware::from_fn(json_errors::rejections_as_json))
 }

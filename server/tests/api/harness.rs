@@ -109,8 +109,14 @@ impl TestApp {
 
     /// Stops this Sluice (its background work included) and starts a new one on the same
     /// database, as an operator's restart does. The new one listens on another port.
-    pub async fn restart(mut self) -> TestApp {
-        let config = self.config.clone();
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Restarts with the configuration changed by `configure`, as an operator's edit does.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = self.config.clone();
+        configure(&mut config);
         let sqlite_dir = self._sqlite_dir.take();
         let postgres_database = self.postgres_database.take();
         drop(self);
@@ -118,9 +124,16 @@ impl TestApp {
         TestApp::start(config, sqlite_dir, postgres_database).await
     }
 
-    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them),
+    /// and says where its requests come from, as browsers do.
     pub fn browser(&self) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ORIGIN,
+            self.url.parse().expect("the app's origin"),
+        );
         Client::builder()
+            .default_headers(headers)
             .cookie_store(true)
             .redirect(redirect::Policy::none())
             .timeout(REQUEST_TIMEOUT)
@@ -167,11 +180,19 @@ impl TestApp {
         format!("{}{}", self.url, path)
     }
 
-    /// Adds a user straight through the backend, as `sluice user add` does.
+    /// Adds a user straight through the backend, as `sluice user add` does. Password hashing
+    /// is bounded per process, and tests that flood sign-ins share this one: a busy answer is
+    /// waited out, as any caller would.
     pub async fn add_user(&self, name: &str, role: Role) {
-        users::create(&self.db, &Actor::cli(), name, PASSWORD, role)
-            .await
-            .expect("user created");
+        loop {
+            match users::create(&self.db, &Actor::cli(), name, PASSWORD, role).await {
+                Ok(_) => return,
+                Err(app::AppError::Busy) => {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await
+                }
+                Err(e) => panic!("user {name} not created: {e}"),
+            }
+        }
     }
 
     /// A signed-in browser for a new user with this role.
@@ -187,13 +208,21 @@ impl TestApp {
         client
     }
 
+    /// Signs in; a 503 (every password check busy) is retried after its `Retry-After`, as a
+    /// person would.
     pub async fn login(&self, client: &Client, username: &str, password: &str) -> Response {
-        client
-            .post(self.at("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .expect("POST /login")
+        loop {
+            let response = client
+                .post(self.at("/login"))
+                .form(&[("username", username), ("password", password)])
+                .send()
+                .await
+                .expect("POST /login");
+            if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+                return response;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     }
 
     /// Calls a server function the way the console does (a form-encoded POST).

@@ -625,7 +625,76 @@ async fn legacy_clients_are_offered_the_rollout_under_its_caps_per_address(backe
     }
 }
 
+/// A device check from `address` (the server trusts this machine as a proxy).
+async fn check_from(app: &TestApp, address: &str, uuid: &str) -> reqwest::Response {
+    crate::harness::client()
+        .get(app.at(&format!("/v1/upgrade?{}", on(OLD, uuid))))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn one_address_making_up_device_ids_cannot_use_up_a_cap(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, |config| {
+        config.offers_per_address = 10;
+        config.trusted_proxies =
+            app::backend::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    let (app, admin) = fleet(app).await;
+    start(
+        &app,
+        &admin,
+        json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"forged",
+               "steps":[{"percent":100}],"max_in_flight":50}),
+    )
+    .await;
+    let mut offered = 0;
+    for i in 0..200 {
+        let answer = check_from(&app, "198.51.100.66", &format!("fake-{i}")).await;
+        match answer.status() {
+            StatusCode::OK => offered += 1,
+            StatusCode::NO_CONTENT => assert!(answer.headers().contains_key("retry-after")),
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(offered, 10, "one address gets its limit, not the cap");
+    // Real devices elsewhere are still offered the build.
+    for i in 0..5 {
+        let answer = check_from(&app, &format!("203.0.113.{i}"), &format!("real-{i}")).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+}
+
+async fn reports_for_a_device_never_offered_do_not_count_toward_health(backend: Backend) {
+    let (app, admin) = fleet(TestApp::spawn(backend).await).await;
+    let id = start(
+        &app,
+        &admin,
+        json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"forged",
+               "steps":[{"percent":50,"hold_minutes":600},{"percent":100}],
+               "health":{"min_reports":5,"max_failure_ratio":0.2}}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    // Forged reports: failures for 25 device ids that were never offered the build.
+    for i in 0..25 {
+        let uuid = format!("never-offered-{i}");
+        report(&app, &uuid, OLD, "STARTED").await;
+        report(&app, &uuid, OLD, "FAILED").await;
+    }
+    // The background job has had time to act on them, had they counted.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let view = state_of(&app, &admin, id).await;
+    assert_eq!(view["state"], "running", "{view}");
+    assert_eq!(view["counts"]["failed"], 0, "{view}");
+}
+
 crate::on_both_backends!(
+    one_address_making_up_device_ids_cannot_use_up_a_cap,
+    reports_for_a_device_never_offered_do_not_count_toward_health,
     a_ten_percent_rollout_offers_exactly_the_predicted_devices_and_fifty_keeps_them,
     a_burst_of_failed_reports_halts_the_rollout_and_new_devices_get_204,
     caps_hold_under_concurrent_checks,

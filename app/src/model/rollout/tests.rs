@@ -287,3 +287,28 @@ fn steps_read_as_typed_and_write_back() {
     assert!(parse_steps("10:soon").unwrap_err().contains("hold"));
     assert_eq!(parse_steps(" ").unwrap(), vec![]);
 }
+
+#[test]
+fn one_address_gets_its_limit_of_new_offers_a_minute_then_waits_for_the_next() {
+    assert_eq!(
+        check_address_limit(9, 10, 0, 30_000, 60_000),
+        CapVerdict::Allowed
+    );
+    assert_eq!(
+        check_address_limit(10, 10, 0, 30_000, 60_000),
+        CapVerdict::Capped {
+            retry_after_seconds: 30
+        }
+    );
+    assert_eq!(
+        check_address_limit(10, 10, 0, 59_900, 60_000),
+        CapVerdict::Capped {
+            retry_after_seconds: 1
+        }
+    );
+    assert_eq!(
+        check_address_limit(5000, 0, 0, 1, 60_000),
+        CapVerdict::Allowed,
+        "0 is no limit"
+    );
+}

@@ -24,7 +24,8 @@ pub async fn create(
     ApiJson(body): ApiJson<NewWebhookRequest>,
 ) -> Result<(StatusCode, Json<NewWebhook>), AppError> {
     caller.require(ADMINS)?;
-    let created = webhooks::create(&state.db, &caller.actor(), body.url.trim()).await?;
+    let created =
+        webhooks::create(&state.db, &state.outbound, &caller.actor(), body.url.trim()).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
