@@ -254,7 +254,8 @@ export async function signIn(
 export const test = base.extend<{ diagnostics: void; noPageErrors: void }>({
   // A page whose client code panics (e.g. a hydration mismatch between the server build
   // and the wasm) can still look fine because its forms fall back to plain posts; so any
-  // uncaught page error or Rust panic logged to the console fails the test.
+  // uncaught page error, Rust panic or Content-Security-Policy violation logged to the
+  // console fails the test.
   noPageErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
@@ -262,6 +263,10 @@ export const test = base.extend<{ diagnostics: void; noPageErrors: void }>({
       page.on('console', (message) => {
         if (message.type() === 'error' && message.text().includes('panicked at')) {
           errors.push(`panic logged on ${page.url()}: ${message.text().split('\n').slice(0, 3).join(' ')}`);
+        }
+        // The page's Content-Security-Policy must allow everything the console itself does.
+        if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+          errors.push(`policy violation on ${page.url()}: ${message.text().slice(0, 300)}`);
         }
       });
       await use();

@@ -96,14 +96,23 @@ impl CatalogStore {
     }
 }
 
-type DistRow = (i64, String, String, String, String, Option<String>);
+type DistRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 type BuildRow = (i64, i64, String, String, String);
 type RolloutRow = (i64, i64, String, i64, String, String, String, i64, f64, i64);
 
 /// Reads everything a device may be offered.
 pub async fn load(db: &Db) -> Result<Catalog, AppError> {
     let dists: Vec<DistRow> = sqlx::query_as(
-        "SELECT id, name, version_scheme, stable_channel, stable_branch, legacy_version_file FROM dists ORDER BY id",
+        "SELECT id, name, version_scheme, stable_channel, stable_branch, legacy_version_file, \
+         report_key_hash FROM dists ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await
@@ -168,7 +177,9 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
     }
 
     let mut catalog = Catalog::default();
-    for (dist_id, name, scheme, stable_channel, stable_branch, legacy_version_file) in dists {
+    for (dist_id, name, scheme, stable_channel, stable_branch, legacy_version_file, report_key) in
+        dists
+    {
         let scheme: VersionScheme = scheme.parse().unwrap_or(VersionScheme::Registration);
         let mut dist = DistCatalog {
             id: dist_id,
@@ -177,6 +188,7 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
             stable_channel,
             stable_branch,
             legacy_version_file,
+            report_key,
             mirrors: mirrors
                 .iter()
                 .filter(|m| m.1 == dist_id)

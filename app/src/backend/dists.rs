@@ -6,6 +6,7 @@ use super::db::{internal, is_unique_violation, Db};
 use crate::error::AppError;
 use crate::model::dist::{check_slug, DistView, MirrorView, NewDist, NewMirror};
 use crate::model::mirrors::check_template;
+use crate::model::report_key;
 
 type DistRow = (i64, String, String, String, String, Option<String>, i64);
 const DIST_COLUMNS: &str =
@@ -161,4 +162,30 @@ pub async fn mirrors(db: &Db, dist: &str) -> Result<Vec<MirrorView>, AppError> {
             weight: weight.clamp(0, u32::MAX as i64) as u32,
         })
         .collect())
+}
+
+/// Sets the key device reports of `name` must carry (`None`: no key). Only its digest is
+/// stored; the audit log says that it changed, never the key.
+pub async fn set_report_key(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    key: Option<&str>,
+) -> Result<(), AppError> {
+    if let Some(key) = key {
+        report_key::check_new(key)?;
+    }
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query("UPDATE dists SET report_key_hash = $1 WHERE name = $2")
+        .bind(key.map(report_key::digest))
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::not_found(format!("dist '{name}'")));
+    }
+    let detail = if key.is_some() { "set" } else { "removed" };
+    audit::record(&mut tx, actor, "dist.report_key", name, detail).await?;
+    tx.commit().await.map_err(internal)
 }

@@ -35,6 +35,8 @@ pub struct DistCatalog {
     pub stable_channel: String,
     pub stable_branch: String,
     pub legacy_version_file: Option<String>,
+    /// The SHA-256 of the key device reports must carry, when the dist requires one.
+    pub report_key: Option<String>,
     pub mirrors: Vec<Mirror>,
     /// Every board some registered build has files for.
     pub boards: HashSet<String>,
@@ -247,6 +249,7 @@ mod tests {
             stable_channel: "stable".into(),
             stable_branch: "master".into(),
             legacy_version_file: Some("recalbox.version".into()),
+            report_key: None,
             mirrors: vec![],
             boards,
             stable,

@@ -8,6 +8,7 @@ pub mod dist;
 pub mod mirrors;
 pub mod outbound;
 pub mod release_stream;
+pub mod report_key;
 pub mod role;
 pub mod rollout;
 pub mod time_fmt;

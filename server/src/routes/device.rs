@@ -11,6 +11,7 @@ use app::backend::rollout_tracker::Decision;
 use app::backend::AppState;
 use app::model::catalog::{CheckError, DistCatalog, OfferableBuild};
 use app::model::device_report::DeviceReport;
+use app::model::report_key;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -283,6 +284,7 @@ pub async fn legacy_version(
 pub async fn report(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match body {
@@ -313,6 +315,17 @@ pub async fn report(
         Ok(dist) => dist,
         Err(e) => return check_error(e),
     };
+    let key = headers
+        .get(report_key::HEADER)
+        .and_then(|v| v.to_str().ok());
+    if !report_key::accepts(dist.report_key.as_deref(), key) {
+        return device_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            report_key::HEADER,
+            "this dist takes reports only with its report key".into(),
+        );
+    }
     let now = now_millis();
     let grant = dist
         .rollout_for(&report.branch)

@@ -692,7 +692,87 @@ async fn reports_for_a_device_never_offered_do_not_count_toward_health(backend: 
     assert_eq!(view["counts"]["failed"], 0, "{view}");
 }
 
+async fn report_with_key(app: &TestApp, uuid: &str, status: &str, key: Option<&str>) -> StatusCode {
+    let body = format!(
+        r#"{{"board":"rpi3","uuid":"{uuid}","user":"t","boardversion":"{OLD}","branch":"stable","status":"{status}"}}"#
+    );
+    let mut request = crate::harness::client().post(app.at("/v1/log")).body(body);
+    if let Some(key) = key {
+        request = request.header("x-sluice-report-key", key);
+    }
+    request.send().await.unwrap().status()
+}
+
+async fn a_dist_that_requires_a_report_key_counts_only_reports_carrying_it(backend: Backend) {
+    let (app, admin) = fleet(TestApp::spawn(backend).await).await;
+    let set_key = |client: &Client, key: Value| {
+        client
+            .put(app.at("/api/v1/dists/recalbox/report-key"))
+            .json(&json!({ "key": key }))
+            .send()
+    };
+    let viewer = app.api(&app.token(Role::Viewer).await);
+    let key = "fleet-key-2f7c9a41e0";
+    assert_eq!(
+        set_key(&viewer, json!(key)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let short = set_key(&admin, json!("short")).await.unwrap();
+    assert_eq!(short.status(), StatusCode::BAD_REQUEST);
+    let body: Value = short.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "key");
+    assert_eq!(
+        set_key(&admin, json!(key)).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    let id = start(
+        &app,
+        &admin,
+        json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"keyed",
+               "steps":[{"percent":100}],"health":{"min_reports":1,"max_failure_ratio":0.0}}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (offered, _) = checks(&app, &uuids(3), OLD).await;
+    let device = offered.iter().next().expect("an offered device").clone();
+    assert_eq!(
+        report_with_key(&app, &device, "FAILED", None).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        report_with_key(&app, &device, "FAILED", Some("fleet-key-guess")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let view = state_of(&app, &admin, id).await;
+    assert_eq!(view["state"], "running", "{view}");
+    assert_eq!(view["counts"]["failed"], 0);
+    assert_eq!(
+        report_with_key(&app, &device, "STARTED", Some(key)).await,
+        StatusCode::OK
+    );
+    let view = state_of(&app, &admin, id).await;
+    assert_eq!(view["counts"]["downloading"], 1, "{view}");
+
+    // Without the requirement, reports count as before.
+    assert_eq!(
+        set_key(&admin, Value::Null).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        report_with_key(&app, &device, "REBOOTING", None).await,
+        StatusCode::OK
+    );
+    let audit = app
+        .get_json(&admin, "/api/v1/audit?action=dist.report_key")
+        .await;
+    assert!(!audit.to_string().contains(key), "the key is never logged");
+}
+
 crate::on_both_backends!(
+    a_dist_that_requires_a_report_key_counts_only_reports_carrying_it,
     one_address_making_up_device_ids_cannot_use_up_a_cap,
     reports_for_a_device_never_offered_do_not_count_toward_health,
     a_ten_percent_rollout_offers_exactly_the_predicted_devices_and_fifty_keeps_them,

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
             "/dists/{dist}/mirrors",
             get(registry::list_mirrors).post(registry::add_mirror),
         )
+        .route("/dists/{dist}/report-key", put(registry::set_report_key))
         .route(
             "/dists/{dist}/mirrors/{id}",
             delete(registry::remove_mirror),

@@ -36,6 +36,27 @@ pub async fn create_dist(
     Ok((StatusCode::CREATED, Json(dist)))
 }
 
+#[derive(serde::Deserialize)]
+pub struct ReportKey {
+    key: Option<String>,
+}
+
+/// `PUT /api/v1/dists/{dist}/report-key` (admin): `{"key": "…"}` makes the dist's device reports
+/// count only with `X-Sluice-Report-Key: …`; `{"key": null}` removes the requirement.
+pub async fn set_report_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(dist): Path<String>,
+    ApiJson(body): ApiJson<ReportKey>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    caller.require(&[Role::Admin])?;
+    dists::set_report_key(&state.db, &caller.actor(), &dist, body.key.as_deref()).await?;
+    state.catalog.changed(&state.db).await?;
+    Ok(Json(
+        serde_json::json!({ "dist": dist, "report_key_required": body.key.is_some() }),
+    ))
+}
+
 pub async fn list_mirrors(
     State(state): State<AppState>,
     caller: Caller,
