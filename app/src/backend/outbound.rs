@@ -51,7 +51,7 @@ impl OutboundPolicy {
 
     fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.0.hosts.iter().any(|allowed| *allowed == host)
+        self.0.hosts.contains(&host)
     }
 
     /// Checks a webhook URL before it is stored: an http(s) URL whose host, if an address, may

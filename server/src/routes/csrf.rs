@@ -59,10 +59,10 @@ fn is_forged_write(request: &Request, scheme: &str) -> bool {
         let origin = origin.to_str().unwrap_or("null");
         return expected.is_none_or(|expected| !origin.eq_ignore_ascii_case(&expected));
     }
-    match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
-        Some(b"same-origin") | Some(b"none") => false,
-        _ => true,
-    }
+    !matches!(
+        headers.get("sec-fetch-site").map(|v| v.as_bytes()),
+        Some(b"same-origin") | Some(b"none")
+    )
 }
 
 #[cfg(test)]

@@ -124,6 +124,8 @@ struct ServeProcess {
 }
 
 impl ServeProcess {
+    // The child is waited for in `drop`, or before the panic below.
+    #[allow(clippy::zombie_processes)]
     async fn start(database_url: &str) -> ServeProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -147,6 +149,9 @@ impl ServeProcess {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("sluice serve did not answer /healthz");
     }
 
@@ -206,17 +211,26 @@ async fn a_burst_of_sign_ins_is_checked_a_few_at_a_time_in_bounded_memory(backen
                 ])
                 .send()
                 .await
-                .map(|r| r.status())
+                .map(|r| (r.status(), r.headers().contains_key("retry-after")))
         }
     }))
     .await;
     for answer in &answers {
-        let status = answer.as_ref().expect("every sign-in is answered");
-        assert!(
-            *status == StatusCode::UNAUTHORIZED || *status == StatusCode::SERVICE_UNAVAILABLE,
-            "{status}"
-        );
+        let (status, retry_after) = answer.as_ref().expect("every sign-in is answered");
+        match *status {
+            StatusCode::UNAUTHORIZED => {}
+            StatusCode::SERVICE_UNAVAILABLE => assert!(retry_after),
+            other => panic!("{other}"),
+        }
     }
+    assert!(answers
+        .iter()
+        .any(|a| matches!(a, Ok((StatusCode::UNAUTHORIZED, _)))));
+    let threads = server.password_threads();
+    assert!(
+        (1..=passwords::checks_at_once()).contains(&threads),
+        "{threads} password threads"
+    );
     let peak = server.peak_rss_mib();
     assert!(peak < PEAK_RSS_BOUND_MIB, "peak memory {peak} MiB");
 }
