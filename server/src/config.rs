@@ -1,6 +1,7 @@
 //! Typed configuration: command-line flags, each with an environment variable, and defaults
 //! that run on a laptop with no configuration at all.
 
+use crate::serve::Limits;
 use app::backend::client_address::TrustedProxies;
 use app::backend::outbound::OutboundPolicy;
 use app::backend::rollout_tracker::OFFERS_PER_ADDRESS;
@@ -64,13 +65,10 @@ pub struct Config {
     pub amqp_url: Option<String>,
     pub trusted_proxies: TrustedProxies,
     pub offers_per_address: u32,
-    /// How long a client may take to send its request headers.
-    pub header_read_timeout: std::time::Duration,
+    /// Deadlines and bounds of connections.
+    pub connections: Limits,
     pub webhook_allow: OutboundPolicy,
 }
-
-/// The default of `header_read_timeout`.
-pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Config {
     pub fn new(database: &DatabaseArgs, serve: &ServeArgs) -> Config {
@@ -85,7 +83,7 @@ impl Config {
             amqp_url: serve.amqp_url.clone(),
             trusted_proxies: serve.trusted_proxies.clone().unwrap_or_default(),
             offers_per_address: serve.offers_per_address,
-            header_read_timeout: HEADER_READ_TIMEOUT,
+            connections: Limits::default(),
             webhook_allow: serve.webhook_allow.clone().unwrap_or_default(),
         }
     }
@@ -103,7 +101,7 @@ impl Config {
             amqp_url: None,
             trusted_proxies: TrustedProxies::default(),
             offers_per_address: 0,
-            header_read_timeout: HEADER_READ_TIMEOUT,
+            connections: Limits::default(),
             webhook_allow: OutboundPolicy::parse("127.0.0.1, ::1").expect("loopback"),
         }
     }

@@ -1,5 +1,5 @@
 //! The accept loop: each connection served by hyper with a deadline for its request headers,
-//! at most `MAX_CONNECTIONS` at once, and a bounded wait for the open ones at shutdown. axum's
+//! at most `Limits::max_connections` at once, and a bounded wait for the open ones at shutdown. axum's
 //! own `serve` has neither the deadline nor the bound: a client that sends half a header and
 //! waits kept its connection (and a file descriptor) open for good.
 
@@ -16,27 +16,45 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-/// Connections open at once; beyond it, new ones wait in the listen queue.
+/// Connections open at once by default; beyond it, new ones wait in the listen queue.
 pub const MAX_CONNECTIONS: usize = 4096;
 /// How long the open connections may take to finish once shutdown begins (live streams never
 /// finish on their own).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How connections are served.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    header_read_timeout: Duration,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {

@@ -54,7 +54,7 @@ pub struct Server {
     /// The outbox consumers, stopped as soon as shutdown begins; what they had not delivered
     /// stays in the outbox for the next start.
     workers: Vec<tokio::task::JoinHandle<()>>,
-    header_read_timeout: std::time::Duration,
+    limits: crate::serve::Limits,
 }
 
 impl Server {
@@ -81,13 +81,7 @@ impl Server {
                 worker.abort();
             }
         };
-        crate::serve::serve(
-            self.listener,
-            self.router,
-            self.header_read_timeout,
-            shutdown,
-        )
-        .await;
+        crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         if let Err(e) = self.state.seen.flush(&self.state.db).await {
             tracing::error!(error = %e, "could not write the last device check-ins");
         }
@@ -187,14 +181,16 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         }
     };
     let router = routes::csrf::layer(router, config.public_url.clone());
-    let router = routes::client_ip::layer(router, config.trusted_proxies.clone());
-    let router = routes::security_headers::layer(routes::input_guard::layer(router));
+    let router = routes::device_router()
+        .with_state(state.clone())
+        .merge(router);
+    let router = routes::edge::layer(router, config.trusted_proxies.clone());
     Ok(Server {
         listener,
         router,
         state,
         workers,
-        header_read_timeout: config.header_read_timeout,
+        limits: config.connections,
     })
 }
 

@@ -8,9 +8,8 @@
 use app::AppError;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use http::header::CONTENT_TYPE;
 use http::StatusCode;
 use percent_encoding::percent_decode_str;
@@ -18,11 +17,8 @@ use percent_encoding::percent_decode_str;
 /// The largest body any endpoint takes (axum's default limit for its extractors).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-pub fn layer(router: Router) -> Router {
-    router.layer(middleware::from_fn(check))
-}
-
-async fn check(request: Request, next: Next) -> Response {
+/// Refuses the request if it holds a control character where none may be; else runs `next`.
+pub async fn check(request: Request, next: Next) -> Response {
     if let Err(field) = check_target(request.uri()) {
         return refusal(&field);
     }

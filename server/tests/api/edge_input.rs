@@ -91,7 +91,7 @@ async fn an_oversized_server_function_body_answers_413(backend: Backend) {
 
 async fn a_client_that_never_finishes_its_headers_is_disconnected(backend: Backend) {
     let app = TestApp::spawn_configured(backend, |config| {
-        config.header_read_timeout = Duration::from_secs(1);
+        config.connections.header_read_timeout = Duration::from_secs(1);
     })
     .await;
     let address = app.url.trim_start_matches("http://").to_string();
@@ -103,6 +103,36 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected(backend: Backe
     let mut buffer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), socket.read_to_end(&mut buffer)).await;
     assert!(read.is_ok(), "the server closed the connection within 5 s");
+}
+
+async fn connections_beyond_the_bound_wait_until_one_closes(backend: Backend) {
+    let app = TestApp::spawn_configured(backend, |config| {
+        config.connections.max_connections = 2;
+    })
+    .await;
+    let address = app.url.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        socket
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = [0u8; 12];
+        socket.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200");
+        held.push(socket);
+    }
+    // Both slots are held by open keep-alive connections: a third is not served...
+    let third = reqwest::Client::builder()
+        .timeout(Duration::from_millis(700))
+        .build()
+        .unwrap();
+    assert!(third.get(app.at("/healthz")).send().await.is_err());
+    // ...until one closes.
+    drop(held.pop());
+    let answer = crate::harness::get(app.at("/healthz")).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
 }
 
 async fn the_report_url_never_comes_from_the_host_header(backend: Backend) {
@@ -271,6 +301,7 @@ crate::on_both_backends!(
     a_nul_or_control_character_anywhere_answers_400_or_404,
     an_oversized_server_function_body_answers_413,
     a_client_that_never_finishes_its_headers_is_disconnected,
+    connections_beyond_the_bound_wait_until_one_closes,
     the_report_url_never_comes_from_the_host_header,
     a_private_dist_of_the_release_stream_is_not_shown_to_devices,
     a_cookie_write_must_come_from_this_origin,

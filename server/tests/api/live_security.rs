@@ -4,6 +4,7 @@
 
 use crate::harness::{Backend, TestApp};
 use crate::release_messages::add_webhook;
+use crate::release_pages::set_public;
 use crate::release_stream::{post_form, with_release_manager};
 use app::backend::audit::Actor;
 use app::backend::stream_slots::MAX_STREAMS_PER_ADDRESS;
@@ -12,15 +13,24 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-async fn set_public(app: &TestApp, public: bool) {
+/// The outcome of a webhook's first delivery once it has one (waits up to 25 s).
+async fn first_delivery_error(app: &TestApp, webhook: i64) -> serde_json::Value {
     let admin = app.api(&app.token(Role::Admin).await);
-    let response = admin
-        .put(app.at("/api/v1/dists/fedora/release-settings"))
-        .json(&json!({ "public": public }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    for _ in 0..250 {
+        let list: serde_json::Value = admin
+            .get(app.at(&format!("/api/v1/webhooks/{webhook}/deliveries")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !list[0]["last_error"].is_null() {
+            return list[0]["last_error"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("webhook {webhook} has no failed attempt");
 }
 
 /// The next event of a stream, or `None` once the server has ended it.
@@ -216,28 +226,29 @@ async fn a_delivery_is_checked_against_the_policy_again_when_it_is_sent(backend:
         .await;
     let rm = app.api(&app.token(Role::ReleaseManager).await);
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
-    let admin = app.api(&app.token(Role::Admin).await);
-    let mut error = serde_json::Value::Null;
-    for _ in 0..100 {
-        let list: serde_json::Value = admin
-            .get(app.at(&format!("/api/v1/webhooks/{webhook}/deliveries")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        error = list[0]["last_error"].clone();
-        if !error.is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let error = first_delivery_error(&app, webhook).await;
     assert_eq!(error, "refused: not a public address");
     assert!(!reached.load(std::sync::atomic::Ordering::SeqCst));
 }
 
+async fn a_failed_delivery_says_the_same_whatever_the_cause(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    // Nothing listens on a port bound and dropped; the hung receiver accepts and never answers.
+    let closed = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let (refused, _) = add_webhook(&app, &format!("http://{closed}/hook")).await;
+    let (unknown, _) = add_webhook(&app, "http://no-such-host.invalid/hook").await;
+    post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
+    for webhook in [refused, unknown] {
+        let error = first_delivery_error(&app, webhook).await;
+        assert_eq!(error, "no answer", "webhook {webhook}");
+    }
+}
+
 crate::on_both_backends!(
+    a_failed_delivery_says_the_same_whatever_the_cause,
     a_revoked_token_stops_receiving_events,
     an_anonymous_stream_ends_when_its_dist_is_made_private_and_never_names_the_actor,
     a_webhook_that_never_answers_does_not_hold_up_the_live_stream,

@@ -8,10 +8,15 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 async fn make_public(app: &TestApp) {
+    set_public(app, true).await
+}
+
+/// Makes fedora's release stream public, or private again.
+pub(crate) async fn set_public(app: &TestApp, public: bool) {
     let admin = app.api(&app.token(Role::Admin).await);
     let response = admin
         .put(app.at("/api/v1/dists/fedora/release-settings"))
-        .json(&json!({"public": true}))
+        .json(&json!({ "public": public }))
         .send()
         .await
         .unwrap();
