@@ -241,3 +241,22 @@ crate::on_both_backends!(
     a_forwarded_address_counts_only_from_a_trusted_proxy,
     a_burst_of_sign_ins_is_checked_a_few_at_a_time_in_bounded_memory,
 );
+
+/// Every SQLite connection waits as long for a lock: the pool built from the URL once got
+/// sqlx's 5 s instead of the 10 s the others have, and bursts of sign-ins answered 500
+/// ("database is locked").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sqlite_connection_waits_ten_seconds_for_a_lock() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut connections = Vec::new();
+    for _ in 0..4 {
+        connections.push(app.db.pool.acquire().await.unwrap());
+    }
+    for conn in &mut connections {
+        let (timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(timeout, 10_000);
+    }
+}
