@@ -14,7 +14,7 @@ for (const width of [1280, 375]) {
   }
   const page = await context.newPage();
   const violations = [];
-  page.on('console', (m) => { if (m.type() === 'error') violations.push(m.text().slice(0, 200)); });
+  page.on('console', (m) => { if (m.type() === 'error') violations.push(page.url() + ' ' + m.text().slice(0, 200)); });
   for (const p of paths) {
     await page.goto(base + p);
     await page.waitForTimeout(800);

@@ -114,7 +114,36 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// The dist that answers a device: the one it names, else (as Recalbox's shipped client
+    /// names none) the first dist, oldest first, that serves the device's board and knows its
+    /// version (parses it, or registered it under the `registration` scheme); when none does,
+    /// the first dist, whose answer then says what is wrong.
+    pub fn dist_for_device(
+        &self,
+        name: Option<&str>,
+        board: &str,
+        version: &str,
+    ) -> Result<&DistCatalog, CheckError> {
+        if name.is_some() || self.dists.len() < 2 {
+            return self.dist(name);
+        }
+        self.dists
+            .iter()
+            .find(|d| d.boards.contains(board) && d.knows_version(version))
+            .map_or_else(|| self.dist(None), Ok)
+    }
+}
+
 impl DistCatalog {
+    /// Whether a device's version belongs to this dist's scheme.
+    fn knows_version(&self, version: &str) -> bool {
+        match self.scheme {
+            VersionScheme::Registration => self.registered.contains_key(version),
+            scheme => scheme.key(version, None).is_ok(),
+        }
+    }
+
     /// True for the names a device uses to follow the stable channel: the channel's name, or
     /// the branch that feeds it (a device on `master` never skips the staged publication).
     pub fn is_stable(&self, branch: &str) -> bool {
@@ -264,6 +293,43 @@ mod tests {
 
     fn key(v: &str) -> VersionKey {
         VersionScheme::Dated.key(v, None).unwrap()
+    }
+
+    #[test]
+    fn a_device_naming_no_dist_is_answered_by_the_dist_of_its_board_and_version() {
+        let recalbox = recalbox(
+            vec![build(1, "master", "master-2017-08-24-1", &["rpi3"])],
+            vec![],
+        );
+        let mut other = recalbox.clone();
+        other.id = 2;
+        other.name = "ubports".into();
+        other.scheme = VersionScheme::Semver;
+        other.boards = ["rpi3".to_string(), "pinephone".to_string()].into();
+        let catalog = Catalog {
+            dists: vec![other, recalbox],
+        };
+        let dist = |board, version| {
+            catalog
+                .dist_for_device(None, board, version)
+                .unwrap()
+                .name
+                .clone()
+        };
+        assert_eq!(dist("rpi3", "master-2017-08-20-1"), "recalbox");
+        assert_eq!(dist("rpi3", "1.2.3"), "ubports");
+        assert_eq!(
+            dist("pinephone", "master-2017-08-20-1"),
+            "ubports",
+            "nobody knows it: the first"
+        );
+        assert_eq!(
+            catalog
+                .dist_for_device(Some("recalbox"), "pinephone", "1.2.3")
+                .unwrap()
+                .name,
+            "recalbox"
+        );
     }
 
     #[test]

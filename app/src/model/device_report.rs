@@ -143,7 +143,8 @@ impl DeviceReport {
             uuid: required("uuid", wire.uuid)?,
             user: scalar("user", wire.user, FIELD_MAX)?.unwrap_or_default(),
             boardversion: required("boardversion", wire.boardversion)?,
-            branch: required("branch", wire.branch)?,
+            // Recalbox's shipped client may leave it out: the dist's stable channel then.
+            branch: scalar("branch", wire.branch, FIELD_MAX)?.unwrap_or_default(),
             update_time_seconds,
             status,
             error: scalar("error", wire.error, ERROR_MAX)?,

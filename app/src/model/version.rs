@@ -125,6 +125,9 @@ impl PartialOrd for BuildId {
 
 /// Reads `…-YYYY-MM-DD-ID` from the right, so branch names may contain dashes.
 fn parse_dated(version: &str) -> Result<VersionKey, String> {
+    if let Some(key) = numbered_release(version) {
+        return Ok(key);
+    }
     let invalid = || format!("'{version}' is not a dated version like master-2017-08-24-123456");
     let mut parts = version.rsplitn(5, '-');
     let id = parts.next().filter(|s| !s.is_empty()).ok_or_else(invalid)?;
@@ -150,6 +153,34 @@ fn parse_dated(version: &str) -> Result<VersionKey, String> {
     Ok(VersionKey::Dated {
         date: (year, month, day),
         id,
+    })
+}
+
+/// Recalbox's releases before its dated builds were numbered (`4.1.0-0001`, the contents of
+/// `/recalbox/recalbox.version` on those devices). They come before every dated version, and
+/// among themselves in the order of their numbers (each part up to 65,535).
+fn numbered_release(version: &str) -> Option<VersionKey> {
+    let (release, build) = version.split_once('-')?;
+    let parts: Vec<u16> = release
+        .split('.')
+        .map(|p| {
+            p.parse()
+                .ok()
+                .filter(|_| p.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect::<Option<_>>()?;
+    let build: u16 = build
+        .parse()
+        .ok()
+        .filter(|_| build.bytes().all(|b| b.is_ascii_digit()))?;
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let part = |i: usize| u64::from(parts.get(i).copied().unwrap_or(0));
+    let number = (part(0) << 48) | (part(1) << 32) | (part(2) << 16) | u64::from(build);
+    Some(VersionKey::Dated {
+        date: (0, 0, 0),
+        id: BuildId::Number(number),
     })
 }
 
@@ -179,6 +210,11 @@ mod tests {
     #[test]
     fn dated_versions_order_by_date_then_id() {
         assert!(key(Dated, "master-2017-08-26-891011") > key(Dated, "master-2017-08-24-123456"));
+        // Numbered releases came first.
+        assert!(key(Dated, "4.1.0-0001") < key(Dated, Dated.floor()));
+        assert!(key(Dated, "4.1.0-0001") < key(Dated, "4.1.0-0002"));
+        assert!(key(Dated, "4.1.0-0002") < key(Dated, "4.10.0-0001"));
+        assert!(key(Dated, "4.0-0009") < key(Dated, "4.1.0-0001"));
         assert!(key(Dated, "master-2017-08-24-123457") > key(Dated, "master-2017-08-24-123456"));
         assert!(key(Dated, "master-2018-01-01-1") > key(Dated, "master-2017-12-31-999999"));
     }

@@ -46,7 +46,8 @@ fn check_error(error: CheckError) -> Response {
 /// The query parameters, each required one present, short and printable.
 struct UpgradeQuery {
     arch: String,
-    branch: String,
+    /// Absent (Recalbox's shipped client): the dist's stable channel.
+    branch: Option<String>,
     boardversion: String,
     uuid: String,
     user: String,
@@ -78,12 +79,48 @@ fn parse_query(raw: Option<&str>) -> Result<UpgradeQuery, CheckError> {
     };
     Ok(UpgradeQuery {
         arch: take("arch", true)?.unwrap_or_default(),
-        branch: take("branch", true)?.unwrap_or_default(),
+        branch: take("branch", false)?,
         boardversion: take("boardversion", true)?.unwrap_or_default(),
         uuid: take("uuid", true)?.unwrap_or_default(),
         user: take("user", false)?.unwrap_or_default(),
         dist: take("dist", false)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = value {
+            headers.insert(ACCEPT, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn recalboxs_client_gets_the_bare_url_and_the_seeds_story_gets_json() {
+        assert!(answers_with_the_bare_url(&accept(Some("*/*")), false));
+        assert!(answers_with_the_bare_url(&accept(None), false));
+        assert!(!answers_with_the_bare_url(&accept(Some("*/*")), true));
+        assert!(!answers_with_the_bare_url(
+            &accept(Some("application/json")),
+            false
+        ));
+        assert!(answers_with_the_bare_url(&accept(Some("text/plain")), true));
+    }
+
+    #[test]
+    fn the_branch_and_the_user_may_be_left_out() {
+        let query = parse_query(Some("arch=rpi3&boardversion=4.1.0-0001&uuid=u1")).unwrap();
+        assert_eq!(query.branch, None);
+        assert_eq!(query.user, "");
+        assert!(
+            parse_query(Some("boardversion=1&uuid=u1")).is_err(),
+            "arch is required"
+        );
+    }
 }
 
 #[derive(Serialize)]
@@ -146,11 +183,21 @@ fn public_base(state: &AppState) -> String {
     }
 }
 
-fn wants_text(headers: &HeaderMap) -> bool {
-    headers
+/// Whether an offer is answered as the bare URL (`text/plain`) rather than JSON. Recalbox's
+/// shipped client sends no `branch` and `Accept: */*`, and takes the whole body as the URL of
+/// the new version; clients that send a `branch` (the seed's story) read JSON. So: JSON when
+/// `Accept` names `application/json`, the URL when it names `text/plain`, and otherwise the
+/// URL exactly when no `branch` was sent.
+fn answers_with_the_bare_url(headers: &HeaderMap, branch_given: bool) -> bool {
+    let accept = headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/plain") && !v.contains("application/json"))
+        .unwrap_or_default();
+    if accept.contains("application/json") {
+        false
+    } else {
+        accept.contains("text/plain") || !branch_given
+    }
 }
 
 pub async fn upgrade(
@@ -164,18 +211,20 @@ pub async fn upgrade(
         Err(e) => return check_error(e),
     };
     let catalog = state.catalog.get();
-    let decided = catalog.dist(query.dist.as_deref()).and_then(|dist| {
+    let dist = catalog.dist_for_device(query.dist.as_deref(), &query.arch, &query.boardversion);
+    let decided = dist.and_then(|dist| {
+        let branch = query.branch.as_deref().unwrap_or(&dist.stable_channel);
         let current = dist.current_key(&query.boardversion)?;
-        let build = dist.freshest_for(&query.arch, &query.branch, current.as_ref())?;
-        Ok((dist, current, build))
+        let build = dist.freshest_for(&query.arch, branch, current.as_ref())?;
+        Ok((dist, branch, current, build))
     });
-    let (dist, current, mut build) = match decided {
+    let (dist, branch, current, mut build) = match decided {
         Ok(found) => found,
         Err(e) => return check_error(e),
     };
     let now = now_millis();
     let mut retry_after = None;
-    if let Some(rollout) = dist.rollout_for(&query.branch) {
+    if let Some(rollout) = dist.rollout_for(branch) {
         let baseline = build.map(|b| &b.key);
         match state.catalog.rollouts.decide(
             rollout,
@@ -201,7 +250,7 @@ pub async fn upgrade(
         &query.uuid,
         Seen {
             board: query.arch.clone(),
-            branch: query.branch.clone(),
+            branch: branch.to_string(),
             user: query.user.clone(),
             version: query.boardversion.clone(),
             at: now,
@@ -212,7 +261,7 @@ pub async fn upgrade(
         return no_update(retry_after);
     };
     let answer = offer(&state, dist, build, &query.arch, &query.uuid);
-    if wants_text(&headers) {
+    if answers_with_the_bare_url(&headers, query.branch.is_some()) {
         ([(CONTENT_TYPE, "text/plain; charset=utf-8")], answer.url).into_response()
     } else {
         Json(answer).into_response()
@@ -306,15 +355,19 @@ pub async fn report(
             )
         }
     };
-    let report = match DeviceReport::parse(&body) {
+    let mut report = match DeviceReport::parse(&body) {
         Ok(report) => report,
         Err(e) => return device_error(StatusCode::BAD_REQUEST, "invalid", e.field, e.message),
     };
     let catalog = state.catalog.get();
-    let dist = match catalog.dist(report.dist.as_deref()) {
+    let dist = catalog.dist_for_device(report.dist.as_deref(), &report.board, &report.boardversion);
+    let dist = match dist {
         Ok(dist) => dist,
         Err(e) => return check_error(e),
     };
+    if report.branch.is_empty() {
+        report.branch = dist.stable_channel.clone();
+    }
     let key = headers
         .get(report_key::HEADER)
         .and_then(|v| v.to_str().ok());

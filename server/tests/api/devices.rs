@@ -541,7 +541,120 @@ async fn reports_arriving_together_keep_their_order_per_device(backend: Backend)
     assert_eq!(y["device"]["last_report_status"], "FAILED");
 }
 
+/// Runs curl as Recalbox's update scripts do, answering (exit code, stdout): `-f`, so any
+/// 4xx or 5xx is a failure, and no `Accept` of its own (curl sends `*/*`).
+async fn recalbox_curl(args: Vec<String>) -> (i32, String) {
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new("curl")
+            .arg("-s")
+            .args(&args)
+            .output()
+            .expect("curl runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// `curl -f "$SERVICE/v1/upgrade?arch=$ARCH&boardversion=$FROM&uuid=$UUID"` (2017 scripts).
+async fn can_upgrade(app: &TestApp, from: &str, uuid: &str) -> (i32, String) {
+    recalbox_curl(vec![
+        "-f".into(),
+        app.at(&format!(
+            "/v1/upgrade?arch=rpi3&boardversion={from}&uuid={uuid}"
+        )),
+    ])
+    .await
+}
+
+async fn recalboxs_own_client_gets_204_then_a_bare_url_then_204(backend: Backend) {
+    let (app, admin) = recalbox_on(TestApp::spawn(backend).await).await;
+    let old = "master-2017-08-24-123456";
+    let new = "master-2017-08-26-891011";
+    for version in [old, new] {
+        register(&app, &admin, &build("master", version, &["rpi3"])).await;
+    }
+    publish(&app, &admin, old).await;
+    // Up to date: 204, which curl -f takes as success with an empty body: no upgrade.
+    assert_eq!(
+        can_upgrade(&app, old, "012456789").await,
+        (0, String::new())
+    );
+
+    publish(&app, &admin, new).await;
+    let (code, body) = can_upgrade(&app, old, "012456789").await;
+    assert_eq!(code, 0);
+    // The whole body is the URL the client then fetches its version file under.
+    assert_eq!(body, format!("https://{new}-archive.recalbox.com"));
+    let version_file = format!("{body}/v1/upgrade/rpi3/recalbox.version");
+    assert!(reqwest::Url::parse(&version_file).is_ok(), "{version_file}");
+
+    // Later scripts: curl -fG --data-urlencode, and the numbered releases of 2017.
+    let (code, encoded) = recalbox_curl(vec![
+        "-fG".into(),
+        "--data-urlencode".into(),
+        "arch=rpi3".into(),
+        "--data-urlencode".into(),
+        "boardversion=4.1.0-0001".into(),
+        "--data-urlencode".into(),
+        "uuid=0abc".into(),
+        app.at("/v1/upgrade"),
+    ])
+    .await;
+    assert_eq!((code, encoded), (0, body.clone()));
+
+    // The report after the upgrade (no branch either), then nothing more to do.
+    let report = crate::harness::client()
+        .post(app.at("/v1/log"))
+        .body(format!(
+            r#"{{ "board": "rpi3", "uuid": 012456789, "boardversion": "{new}", "updateTimeInSeconds": 286, "status": "OK" }}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), StatusCode::OK);
+    assert_eq!(
+        can_upgrade(&app, new, "012456789").await,
+        (0, String::new())
+    );
+
+    // Any failure is "no upgrade" for curl -f: an unknown board answers 404, exit code 22.
+    let (code, _) = recalbox_curl(vec![
+        "-f".into(),
+        app.at(&format!("/v1/upgrade?arch=n64&boardversion={old}&uuid=1")),
+    ])
+    .await;
+    assert_eq!(code, 22);
+
+    // The seed's story (a branch given) and clients asking for JSON keep the JSON offer.
+    let offer: Value = crate::harness::client()
+        .get(app.at(&format!(
+            "/v1/upgrade?arch=rpi3&branch=stable&boardversion={old}&uuid=1&user=u"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(offer["version"], new);
+    let asked: Value = crate::harness::client()
+        .get(app.at(&format!("/v1/upgrade?arch=rpi3&boardversion={old}&uuid=1")))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(asked["version"], new);
+}
+
 crate::on_both_backends!(
+    recalboxs_own_client_gets_204_then_a_bare_url_then_204,
     reports_arriving_together_keep_their_order_per_device,
     the_seed_story_runs_end_to_end,
     update_checks_are_remembered_per_device,
