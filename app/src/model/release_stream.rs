@@ -425,8 +425,10 @@ pub fn release_history(spans: &[Span], release: &str, at: i64) -> ReleaseHistory
     }
 }
 
-/// One dist in `release.json`: `{"stable": [32, 33], "branched": [34]}`, numbers where the
-/// release is an integer, in release order.
+/// One dist in `release.json`: `{"stable": [32, 33], "branched": [34]}`, in release order.
+/// Only releases that are integers are listed: fedfind takes `max()` of each list, and one
+/// name (`eln`, a `34-beta` typo) among the numbers makes it fail with a `TypeError`. Other
+/// releases stay in every other view.
 pub fn release_json_entry(
     spans: &[Span],
     at: i64,
@@ -439,9 +441,11 @@ pub fn release_json_entry(
         serde_json::Value::Array(
             releases
                 .into_iter()
-                .map(|r| match r.parse::<u64>() {
-                    Ok(n) if is_integer(&r) && r == n.to_string() => serde_json::Value::from(n),
-                    _ => serde_json::Value::String(r),
+                .filter_map(|r| match r.parse::<u64>() {
+                    Ok(n) if is_integer(&r) && r == n.to_string() => {
+                        Some(serde_json::Value::from(n))
+                    }
+                    _ => None,
                 })
                 .collect(),
         )
@@ -797,16 +801,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn release_json_uses_numbers_for_integer_releases() {
+    fn release_json_lists_only_integer_releases_as_numbers_for_fedfinds_max() {
         let spans = vec![
             span("32", "stable", 0, None),
             span("33", "stable", 0, None),
+            span("34-beta", "stable", 0, None),
             span("34", "branched", 0, None),
             span("eln", "branched", 0, None),
+            span("035", "branched", 0, None),
         ];
         assert_eq!(
             release_json_entry(&spans, 1, "stable", "branched").to_string(),
-            r#"{"branched":[34,"eln"],"stable":[32,33]}"#
+            r#"{"branched":[34],"stable":[32,33]}"#
         );
     }
 
