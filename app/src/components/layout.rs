@@ -3,16 +3,22 @@ use crate::pages::setup::SetupPage;
 use crate::SessionResource;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::use_location;
 
-/// Header, navigation and content. While no user exists it shows only the first-run form.
+/// Header, navigation and content. While no user exists the console's pages show only the
+/// first-run form; the public status pages never do (a server set up with tokens only still
+/// shows the public its releases).
 #[component]
 pub fn Layout() -> impl IntoView {
     let session = expect_context::<SessionResource>();
+    let location = use_location();
+    let public = Memo::new(move |_| is_public_page(&location.pathname.get()));
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let public = public.get();
                 match session.await {
-                    Ok(info) if info.setup_needed => view! { <SetupPage/> }.into_any(),
+                    Ok(info) if info.setup_needed && !public => view! { <SetupPage/> }.into_any(),
                     Ok(info) => view! {
                         <Header info=info/>
                         <main id="content"><Outlet/></main>
@@ -26,6 +32,11 @@ pub fn Layout() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The pages anyone may read, signed in or not, set up or not.
+fn is_public_page(path: &str) -> bool {
+    path == "/status" || path.starts_with("/status/")
 }
 
 #[component]

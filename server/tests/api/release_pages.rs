@@ -268,7 +268,33 @@ async fn the_status_pages_show_every_view_at_a_time(backend: Backend) {
     assert!(html.contains("Pick the times to compare."));
 }
 
+async fn the_public_pages_show_before_the_first_user_exists(backend: Backend) {
+    // Set up from the command line with tokens only: nobody has signed up in the console.
+    let (app, rm) = with_release_manager(backend).await;
+    fedora_spring_2021(&app, &rm).await;
+    make_public(&app).await;
+    let anonymous = app.browser();
+    for path in ["/status", "/status/fedora", "/status/fedora/releases/34"] {
+        let (status, html) = page(&app, &anonymous, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            !html.contains("Create the first administrator"),
+            "{path}: {html}"
+        );
+    }
+    let (_, html) = page(&app, &anonymous, "/status/fedora").await;
+    assert!(html.contains("data-release=\"34\""), "{html}");
+    // The console's own pages still ask for the first administrator.
+    let (_, home) = page(&app, &anonymous, "/").await;
+    assert!(home.contains("Create the first administrator"));
+    let feed = crate::harness::get(app.at("/status/fedora/feed.atom"))
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+}
+
 crate::on_both_backends!(
+    the_public_pages_show_before_the_first_user_exists,
     the_status_pages_show_every_view_at_a_time,
     the_public_status_page_shows_releases_states_and_timeline_without_signing_in,
     the_atom_feed_lists_the_newest_events_of_a_public_dist,
