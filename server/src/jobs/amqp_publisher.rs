@@ -200,13 +200,27 @@ async fn connect(target: &AmqpTarget) -> Result<Publisher, String> {
     })
 }
 
+/// The namespace of Sluice's message ids (a UUID of its own, fixed for good).
+const MESSAGE_ID_NAMESPACE: uuid::Uuid = uuid::uuid!("6f1c2b9e-5d3a-4e7f-9a41-0c8d2e6b7f15");
+
+/// A message's id: fedora-messaging wants UUIDs (its replay tools refuse anything else), and a
+/// message published again must keep its id for de-duplication, so it is a UUIDv5 of the
+/// outbox row's id.
+pub fn message_id(outbox_id: i64) -> String {
+    uuid::Uuid::new_v5(
+        &MESSAGE_ID_NAMESPACE,
+        format!("outbox:{outbox_id}").as_bytes(),
+    )
+    .to_string()
+}
+
 async fn publish(channel: &Channel, message: &OutboxMessage) -> Result<(), String> {
     let sent_at = app::model::time_fmt::rfc3339_millis(app::backend::clock::now_millis());
     let properties = BasicProperties::default()
         .with_content_type("application/json")
         .with_content_encoding("utf-8")
         .with_persistence(true)
-        .with_message_id(&format!("sluice-outbox-{}", message.id))
+        .with_message_id(&message_id(message.id))
         .with_headers(headers(message, &sent_at))
         .finish();
     channel
@@ -222,6 +236,15 @@ async fn publish(channel: &Channel, message: &OutboxMessage) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_ids_are_uuids_that_stay_the_same_for_a_message() {
+        let id = message_id(42);
+        let parsed = uuid::Uuid::parse_str(&id).unwrap();
+        assert_eq!(parsed.get_version_num(), 5);
+        assert_eq!(id, message_id(42));
+        assert_ne!(id, message_id(43));
+    }
 
     #[test]
     fn amqp_urls_give_host_port_credentials_and_vhost() {

@@ -100,6 +100,9 @@ async fn a_release_event_is_consumed_from_rabbitmq_in_the_fedora_messaging_forma
     ));
     assert!(header(&properties, "fedora_messaging_schema").is_some());
     assert!(header(&properties, "sent-at").is_some());
+    // fedora-messaging's tools take only UUIDs as message ids.
+    let id = properties.message_id().expect("a message id");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     drop(app);
 }
 
