@@ -26,6 +26,8 @@ run: build
 test: tools test-tools postgres
 	cargo test -p app --features ssr
 	cargo test -p server
+	# fedora-messaging itself reads a real Sluice's AMQP messages with contrib/'s schemas.
+	bash contrib/fedora-messaging/test.sh
 	# Last, so that the debug binary the browser tests run matches its WebAssembly (a plain
 	# `cargo test` rebuilds target/debug/sluice without cargo-leptos's settings).
 	cargo leptos build
