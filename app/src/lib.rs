@@ -28,6 +28,11 @@ pub use error::AppError;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The scripts Leptos writes carry the nonce the response's policy names.
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = backend::page_policy::request_nonce() {
+        provide_context(nonce);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -52,8 +57,6 @@ pub type SessionResource = Resource<Result<model::SessionInfo, AppError>>;
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    #[cfg(feature = "ssr")]
-    backend::page_policy::set_for_this_page();
     let session: SessionResource = Resource::new(|| (), |_| api::session::get_session());
     provide_context(session);
     mark_hydrated();

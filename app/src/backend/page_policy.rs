@@ -1,10 +1,11 @@
 //! The Content-Security-Policy of a console page. Its only inline scripts are the ones Leptos
-//! writes (hydration and resolved resources), and Leptos gives each of them this response's
-//! nonce; any other script in the page, such as one smuggled in through a parameter, does not
-//! run.
+//! writes (hydration and resolved resources), each with this response's nonce; any other
+//! script in the page, such as one smuggled in through a parameter, does not run. The edge
+//! makes the nonce for each request that may answer a page and sets the header from it
+//! (`server::routes::edge`); the shell hands the same nonce to Leptos (`app::shell`). Setting
+//! the header from the page's render instead (through `ResponseOptions`) left it off now and
+//! then, which the browser tests caught.
 
-use http::header::CONTENT_SECURITY_POLICY;
-use http::HeaderValue;
 use leptos::prelude::use_context;
 
 /// What a page may load: its own scripts by nonce, the WebAssembly they compile, its own styles
@@ -22,17 +23,12 @@ pub fn for_nonce(nonce: &str) -> String {
 pub const NOT_A_PAGE: &str =
     "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/// Sets the page's policy on the response being rendered.
-pub fn set_for_this_page() {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    if let Ok(value) = HeaderValue::from_str(&for_nonce(&nonce)) {
-        response.insert_header(CONTENT_SECURITY_POLICY, value);
-    }
+/// The nonce the edge made for this request, for the shell to give to Leptos.
+pub fn request_nonce() -> Option<leptos::nonce::Nonce> {
+    use_context::<http::request::Parts>()?
+        .extensions
+        .get::<leptos::nonce::Nonce>()
+        .cloned()
 }
 
 #[cfg(test)]
