@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// addresses and networks may be used as well (`hooks.internal, 10.0.0.0/8`).
     #[arg(long, env = "SLUICE_WEBHOOK_ALLOW", value_parser = OutboundPolicy::parse)]
     pub webhook_allow: Option<OutboundPolicy>,
+    /// The dist that answers devices whose requests name none (Recalbox's client names none).
+    /// Unset: the dist that has the device's board and knows its version.
+    #[arg(long, env = "SLUICE_DEFAULT_DIST")]
+    pub default_dist: Option<String>,
 }
 
 /// Everything `serve` needs, resolved.
@@ -68,6 +72,7 @@ pub struct Config {
     /// Deadlines and bounds of connections.
     pub connections: Limits,
     pub webhook_allow: OutboundPolicy,
+    pub default_dist: Option<String>,
 }
 
 impl Config {
@@ -85,6 +90,7 @@ impl Config {
             offers_per_address: serve.offers_per_address,
             connections: Limits::default(),
             webhook_allow: serve.webhook_allow.clone().unwrap_or_default(),
+            default_dist: serve.default_dist.clone(),
         }
     }
 
@@ -103,6 +109,7 @@ impl Config {
             offers_per_address: 0,
             connections: Limits::default(),
             webhook_allow: OutboundPolicy::parse("127.0.0.1, ::1").expect("loopback"),
+            default_dist: None,
         }
     }
 

@@ -144,6 +144,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         timelines: Default::default(),
         streams: Default::default(),
         outbound: config.webhook_allow.clone(),
+        default_dist: config.default_dist.clone(),
         public_url: config.public_url.clone(),
     };
     state.timelines.spawn_listener(state.db.clone());

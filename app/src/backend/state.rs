@@ -28,6 +28,8 @@ pub struct AppState {
     pub outbound: OutboundPolicy,
     /// Live streams held open, by client address.
     pub streams: StreamSlots,
+    /// The dist that answers devices naming none (`SLUICE_DEFAULT_DIST`), when configured.
+    pub default_dist: Option<String>,
     /// The URL people and devices reach Sluice at, when configured.
     pub public_url: Option<String>,
 }

@@ -116,15 +116,18 @@ impl Catalog {
 
 impl Catalog {
     /// The dist that answers a device: the one it names, else (as Recalbox's shipped client
-    /// names none) the first dist, oldest first, that serves the device's board and knows its
-    /// version (parses it, or registered it under the `registration` scheme); when none does,
-    /// the first dist, whose answer then says what is wrong.
+    /// names none) the operator's default dist when one is configured, else the first dist,
+    /// oldest first, that serves the device's board and knows its version (parses it, or
+    /// registered it under the `registration` scheme); when none does, the first dist, whose
+    /// answer then says what is wrong.
     pub fn dist_for_device(
         &self,
         name: Option<&str>,
+        default: Option<&str>,
         board: &str,
         version: &str,
     ) -> Result<&DistCatalog, CheckError> {
+        let name = name.or(default);
         if name.is_some() || self.dists.len() < 2 {
             return self.dist(name);
         }

@@ -211,7 +211,12 @@ pub async fn upgrade(
         Err(e) => return check_error(e),
     };
     let catalog = state.catalog.get();
-    let dist = catalog.dist_for_device(query.dist.as_deref(), &query.arch, &query.boardversion);
+    let dist = catalog.dist_for_device(
+        query.dist.as_deref(),
+        state.default_dist.as_deref(),
+        &query.arch,
+        &query.boardversion,
+    );
     let decided = dist.and_then(|dist| {
         let branch = query.branch.as_deref().unwrap_or(&dist.stable_channel);
         let current = dist.current_key(&query.boardversion)?;
@@ -360,7 +365,12 @@ pub async fn report(
         Err(e) => return device_error(StatusCode::BAD_REQUEST, "invalid", e.field, e.message),
     };
     let catalog = state.catalog.get();
-    let dist = catalog.dist_for_device(report.dist.as_deref(), &report.board, &report.boardversion);
+    let dist = catalog.dist_for_device(
+        report.dist.as_deref(),
+        state.default_dist.as_deref(),
+        &report.board,
+        &report.boardversion,
+    );
     let dist = match dist {
         Ok(dist) => dist,
         Err(e) => return check_error(e),

@@ -653,7 +653,78 @@ async fn recalboxs_own_client_gets_204_then_a_bare_url_then_204(backend: Backend
     assert_eq!(asked["version"], new);
 }
 
+/// The version a device naming no dist is offered (JSON asked for), or the status.
+async fn offered_without_a_dist(app: &TestApp, version: &str) -> Result<String, StatusCode> {
+    let answer = crate::harness::client()
+        .get(app.at(&format!(
+            "/v1/upgrade?arch=rpi3&boardversion={version}&uuid=d"
+        )))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    if answer.status() != StatusCode::OK {
+        return Err(answer.status());
+    }
+    let offer: Value = answer.json().await.unwrap();
+    Ok(offer["version"].as_str().unwrap().to_string())
+}
+
+async fn a_device_naming_no_dist_gets_the_dist_of_its_board_and_version_or_the_default(
+    backend: Backend,
+) {
+    let (app, admin) = recalbox_on(TestApp::spawn(backend).await).await;
+    let dated = "master-2017-08-26-891011";
+    register(&app, &admin, &build("master", dated, &["rpi3"])).await;
+    publish(&app, &admin, dated).await;
+    // A second dist for the same board, with semantic versions.
+    let created = admin
+        .post(app.at("/api/v1/dists"))
+        .json(&json!({"name":"ubports","version_scheme":"semver","stable_channel":"stable","stable_branch":"main"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let mut semver = build("main", "1.0.0", &["rpi3"]);
+    semver["dist"] = json!("ubports");
+    assert_eq!(
+        register(&app, &admin, &semver).await.status(),
+        StatusCode::CREATED
+    );
+    let published = admin
+        .post(app.at("/api/v1/channels/ubports/stable/publish"))
+        .json(&json!({ "version": "1.0.0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(published.status(), StatusCode::OK);
+
+    assert_eq!(
+        offered_without_a_dist(&app, "master-2017-08-24-1").await,
+        Ok(dated.into())
+    );
+    assert_eq!(
+        offered_without_a_dist(&app, "0.9.0").await,
+        Ok("1.0.0".into())
+    );
+
+    // With a configured default dist, it answers every device that names none.
+    let app = app
+        .restart_with(|config| config.default_dist = Some("recalbox".into()))
+        .await;
+    assert_eq!(
+        offered_without_a_dist(&app, "master-2017-08-24-1").await,
+        Ok(dated.into())
+    );
+    assert_eq!(
+        offered_without_a_dist(&app, "0.9.0").await,
+        Err(StatusCode::BAD_REQUEST),
+        "recalbox cannot read a semantic version"
+    );
+}
+
 crate::on_both_backends!(
+    a_device_naming_no_dist_gets_the_dist_of_its_board_and_version_or_the_default,
     recalboxs_own_client_gets_204_then_a_bare_url_then_204,
     reports_arriving_together_keep_their_order_per_device,
     the_seed_story_runs_end_to_end,
