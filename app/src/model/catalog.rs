@@ -314,7 +314,7 @@ mod tests {
         };
         let dist = |board, version| {
             catalog
-                .dist_for_device(None, board, version)
+                .dist_for_device(None, None, board, version)
                 .unwrap()
                 .name
                 .clone()
