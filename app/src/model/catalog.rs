@@ -328,10 +328,18 @@ mod tests {
         );
         assert_eq!(
             catalog
-                .dist_for_device(Some("recalbox"), "pinephone", "1.2.3")
+                .dist_for_device(Some("recalbox"), None, "pinephone", "1.2.3")
                 .unwrap()
                 .name,
             "recalbox"
+        );
+        assert_eq!(
+            catalog
+                .dist_for_device(None, Some("recalbox"), "rpi3", "1.2.3")
+                .unwrap()
+                .name,
+            "recalbox",
+            "a configured default answers whatever the device runs"
         );
     }
 
