@@ -267,12 +267,6 @@ pub async fn withdraw_build(id: i64, reason: String) -> Result<BuildView, AppErr
                 "say why the build is withdrawn",
             ));
         }
-        if reason.len() > 1000 {
-            return Err(AppError::validation(
-                "reason",
-                "must be at most 1000 characters",
-            ));
-        }
         let build = builds::withdraw(&state.db, &caller.actor(), id, reason).await?;
         state.catalog.changed(&state.db).await?;
         Ok(build)

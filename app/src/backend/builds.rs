@@ -287,6 +287,7 @@ pub async fn withdraw(
     id: i64,
     reason: &str,
 ) -> Result<BuildView, AppError> {
+    crate::model::dist::check_withdraw_reason(reason)?;
     let build = view(db, id).await?;
     if build.withdrawn_at.is_some() {
         return Ok(build);

@@ -149,6 +149,20 @@ pub fn check_version_text(value: &str) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The most a withdrawal's reason may say (it goes to the audit log and the build's page).
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// A withdrawal's reason, whichever edge it comes through.
+pub fn check_withdraw_reason(reason: &str) -> Result<(), (&'static str, String)> {
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err((
+            "reason",
+            format!("must be at most {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn check_http_url(field: &'static str, value: &str) -> Result<(), (&'static str, String)> {
     let ok = (value.starts_with("https://") || value.starts_with("http://"))
         && value.len() <= 512
@@ -258,6 +272,19 @@ mod tests {
                 "notes":"first"}"#,
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_withdrawal_reason_may_be_empty_but_not_over_a_thousand_characters() {
+        assert!(check_withdraw_reason("").is_ok());
+        assert!(
+            check_withdraw_reason(&"é".repeat(1000)).is_ok(),
+            "characters, not bytes"
+        );
+        assert_eq!(
+            check_withdraw_reason(&"x".repeat(1001)).unwrap_err().0,
+            "reason"
+        );
     }
 
     #[test]

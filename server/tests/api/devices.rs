@@ -231,6 +231,16 @@ async fn withdrawing_a_build_falls_back_to_the_freshest_still_allowed(backend: B
         "master-2017-08-26-1"
     );
 
+    // The reason's limit holds on this edge too, not only in the console.
+    let too_long = admin
+        .post(app.at(&format!("/api/v1/builds/{}/withdraw", new["id"])))
+        .json(&json!({"reason": "x".repeat(1001)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
+    let body: Value = too_long.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "reason");
     let withdrawn = admin
         .post(app.at(&format!("/api/v1/builds/{}/withdraw", new["id"])))
         .json(&json!({"reason": "bricks some boards"}))
