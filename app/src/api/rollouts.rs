@@ -34,6 +34,22 @@ pub async fn list_rollouts(dist: String) -> Result<Vec<RolloutView>, AppError> {
     .await
 }
 
+/// A dist and its rollouts, for the dist's rollouts page: one call, so the page's one resource
+/// resolves in one step.
+#[server(prefix = "/rpc", endpoint = "rollouts/of_dist")]
+pub async fn rollouts_of_dist(
+    dist: String,
+) -> Result<(crate::model::dist::DistView, Vec<RolloutView>), AppError> {
+    use crate::backend::{dists, rollouts, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        let info = dists::find(&state.db, &dist).await?;
+        let list = rollouts::list(&state.db, &state.catalog.rollouts, &dist).await?;
+        Ok((info, list))
+    })
+    .await
+}
+
 #[server(prefix = "/rpc", endpoint = "rollouts/get")]
 pub async fn get_rollout(id: i64) -> Result<RolloutPage, AppError> {
     use crate::backend::{clock, rollouts, server_fn as sf};

@@ -2,8 +2,7 @@
 //! release managers the form that starts one.
 
 use super::dists::current_role;
-use crate::api::registry::get_dist;
-use crate::api::rollouts::{list_rollouts, CreateRollout};
+use crate::api::rollouts::{rollouts_of_dist, CreateRollout};
 use crate::components::error_panel::{ErrorPanel, FormError};
 use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
@@ -20,11 +19,7 @@ pub fn RolloutsPage() -> impl IntoView {
     let create = ServerAction::<CreateRollout>::new();
     let page = Resource::new(
         move || (dist(), create.version().get()),
-        |(dist, _)| async move {
-            let info = get_dist(dist.clone()).await?;
-            let rollouts = list_rollouts(dist).await?;
-            Ok::<_, crate::AppError>((info, rollouts))
-        },
+        |(dist, _)| rollouts_of_dist(dist),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
