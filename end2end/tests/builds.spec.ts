@@ -142,6 +142,21 @@ test('the pages fit a 375 px wide phone', async ({ page }) => {
   await expectNoSidewaysScroll(page);
 });
 
+// Opened directly, the build page is rendered on the server and hydrated. Its data once came
+// from two server calls in a row, the second of which lost the request's context on the
+// server now and then: the page then failed to hydrate (the page-error check catches that).
+test('the build page hydrates whenever it is opened directly', async ({ page }) => {
+  await signIn(page, sluice, 'alice', PASSWORD);
+  await page.goto(`${sluice.url}/dists/recalbox`);
+  await waitForHydration(page);
+  const href = await page.getByRole('link', { name: VERSION }).getAttribute('href');
+  for (let i = 0; i < 8; i++) {
+    await page.goto(`${sluice.url}${href}`);
+    await waitForHydration(page);
+    await expect(page.getByRole('heading', { name: `Build ${VERSION}` })).toBeVisible();
+  }
+});
+
 test('withdrawing asks for a reason and stops the offer', async ({ page, request }) => {
   await signIn(page, sluice, 'alice', PASSWORD);
   await page.goto(`${sluice.url}/dists/recalbox`);

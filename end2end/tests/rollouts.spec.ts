@@ -99,8 +99,9 @@ test('a release manager starts a rollout, watches it advance, and halts it', asy
   expect(check.status()).toBe(204);
 });
 
-// Opened directly (not by a link), the page is rendered on the server and hydrated: it once
-// failed to hydrate about one load in three, which the page-error check of every test catches.
+// Opened directly (not by a link), the page is rendered on the server and hydrated. Its data
+// once came from two server calls in a row, the second of which lost the request's context on
+// the server now and then: the page then failed to hydrate (the page-error check catches that).
 test('the rollouts page hydrates whenever it is opened directly', async ({ page }) => {
   await signIn(page, sluice, 'rita', PASSWORD);
   for (let i = 0; i < 8; i++) {

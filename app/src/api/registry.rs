@@ -133,6 +133,20 @@ pub async fn get_build(id: i64) -> Result<BuildDetail, AppError> {
     .await
 }
 
+/// A build and its dist, for the build page: one call, so the page's one resource resolves in
+/// one step (two calls in a row made the page fail to hydrate now and then).
+#[server(prefix = "/rpc", endpoint = "builds/page")]
+pub async fn build_with_dist(id: i64) -> Result<(BuildDetail, DistView), AppError> {
+    use crate::backend::{builds, dists, server_fn as sf};
+    sf::respond(async {
+        let (state, _) = sf::require(READERS).await?;
+        let detail = builds::detail(&state.db, id).await?;
+        let dist = dists::find(&state.db, &detail.build.dist).await?;
+        Ok((detail, dist))
+    })
+    .await
+}
+
 /// A build registered by hand in the console: one board and up to two files, as flat form
 /// fields (CI registers richer builds through `POST /api/v1/builds`). Every field is text so
 /// that a bad number is reported against its field rather than failing the whole call.

@@ -2,7 +2,7 @@
 //! and for release managers the two decisions: publish it to stable, or withdraw it.
 
 use super::dists::current_role;
-use crate::api::registry::{get_build, get_dist, PublishBuild, WithdrawBuild};
+use crate::api::registry::{build_with_dist, PublishBuild, WithdrawBuild};
 use crate::components::error_panel::{ErrorPanel, FormError};
 use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
@@ -17,9 +17,7 @@ async fn load(id: Option<i64>) -> Result<(BuildDetail, DistView), AppError> {
     let Some(id) = id else {
         return Err(not_found());
     };
-    let detail = get_build(id).await?;
-    let dist = get_dist(detail.build.dist.clone()).await?;
-    Ok((detail, dist))
+    build_with_dist(id).await
 }
 
 /// A path like `/builds/abc` names no build; the page says so with status 404.
