@@ -181,7 +181,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
             with_sessions(router, store, config)
         }
     };
-    let router = routes::csrf::layer(router, config.public_url.clone());
+    let router = routes::page_nonce::layer(routes::csrf::layer(router, config.public_url.clone()));
     let router = routes::device_router()
         .with_state(state.clone())
         .merge(router);

@@ -1,8 +1,8 @@
 //! The Content-Security-Policy of a console page. Its only inline scripts are the ones Leptos
 //! writes (hydration and resolved resources), each with this response's nonce; any other
-//! script in the page, such as one smuggled in through a parameter, does not run. The edge
-//! makes the nonce for each request that may answer a page and sets the header from it
-//! (`server::routes::edge`); the shell hands the same nonce to Leptos (`app::shell`). Setting
+//! script in the page, such as one smuggled in through a parameter, does not run. The console's
+//! router makes the nonce for each request and sets the header from it on HTML answers
+//! (`server::routes::page_nonce`); the shell hands the same nonce to Leptos (`app::shell`). Setting
 //! the header from the page's render instead (through `ResponseOptions`) left it off now and
 //! then, which the browser tests caught.
 

@@ -153,10 +153,6 @@ impl RolloutTracker {
         }
     }
 
-    pub fn offers_per_address(&self) -> u32 {
-        self.offers_per_address
-    }
-
     pub fn minute_ms(&self) -> i64 {
         self.minute_ms
     }

@@ -45,7 +45,8 @@ impl StreamSlots {
         })
     }
 
-    pub fn open(&self) -> usize {
+    #[cfg(test)]
+    fn open(&self) -> usize {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).total
     }
 }

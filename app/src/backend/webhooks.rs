@@ -264,20 +264,26 @@ pub async fn claim_due(
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
-    let mut due = Vec::with_capacity(claimed.len());
-    for (id,) in claimed {
-        type Row = (i64, i64, String, String, i64, String, String, i64);
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT w.id, w.attempts, h.url, h.secret, o.id, o.topic, o.payload, o.created_at \
-             FROM webhook_deliveries w JOIN webhooks h ON h.id = w.webhook_id \
-             JOIN outbox o ON o.id = w.outbox_id WHERE w.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
-        .map_err(internal)?;
-        if let Some((id, attempts, url, secret, outbox_id, topic, payload, created_at)) = row {
-            due.push(DueDelivery {
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT w.id, w.attempts, h.url, h.secret, o.id, o.topic, o.payload, o.created_at \
+         FROM webhook_deliveries w JOIN webhooks h ON h.id = w.webhook_id \
+         JOIN outbox o ON o.id = w.outbox_id WHERE w.id IN ({}) ORDER BY w.id",
+        marks.join(", ")
+    );
+    type Row = (i64, i64, String, String, i64, String, String, i64);
+    let mut query = sqlx::query_as::<_, Row>(&sql);
+    for (id,) in &claimed {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(&db.pool).await.map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, attempts, url, secret, outbox_id, topic, payload, created_at)| DueDelivery {
                 id,
                 attempts,
                 url,
@@ -288,11 +294,9 @@ pub async fn claim_due(
                     payload,
                     created_at,
                 },
-            });
-        }
-    }
-    due.sort_by_key(|d| d.id);
-    Ok(due)
+            },
+        )
+        .collect())
 }
 
 /// Records an attempt: delivered, or failed with the next try at `retry_at` (`None`: give up).

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod health;
 pub mod input_guard;
 pub mod json_errors;
+pub mod page_nonce;
 pub mod release_stream;
 pub mod rpc_status;
 

@@ -580,14 +580,25 @@ async fn can_upgrade(app: &TestApp, from: &str, uuid: &str) -> (i32, String) {
     .await
 }
 
-async fn recalboxs_own_client_gets_204_then_a_bare_url_then_204(backend: Backend) {
+/// Recalbox with `OLD_0824` and `NEW_0826` registered for rpi3 and `published` on stable.
+pub(crate) async fn recalbox_with_two_builds(
+    backend: Backend,
+    published: &str,
+) -> (TestApp, Client) {
     let (app, admin) = recalbox_on(TestApp::spawn(backend).await).await;
-    let old = "master-2017-08-24-123456";
-    let new = "master-2017-08-26-891011";
-    for version in [old, new] {
+    for version in [OLD_0824, NEW_0826] {
         register(&app, &admin, &build("master", version, &["rpi3"])).await;
     }
-    publish(&app, &admin, old).await;
+    publish(&app, &admin, published).await;
+    (app, admin)
+}
+
+pub(crate) const OLD_0824: &str = "master-2017-08-24-123456";
+pub(crate) const NEW_0826: &str = "master-2017-08-26-891011";
+
+async fn recalboxs_own_client_gets_204_then_a_bare_url_then_204(backend: Backend) {
+    let (old, new) = (OLD_0824, NEW_0826);
+    let (app, admin) = recalbox_with_two_builds(backend, old).await;
     // Up to date: 204, which curl -f takes as success with an empty body: no upgrade.
     assert_eq!(
         can_upgrade(&app, old, "012456789").await,
@@ -640,16 +651,9 @@ async fn recalboxs_own_client_gets_204_then_a_bare_url_then_204(backend: Backend
     assert_eq!(code, 22);
 
     // The seed's story (a branch given) and clients asking for JSON keep the JSON offer.
-    let offer: Value = crate::harness::client()
-        .get(app.at(&format!(
-            "/v1/upgrade?arch=rpi3&branch=stable&boardversion={old}&uuid=1&user=u"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seed_story =
+        format!("/v1/upgrade?arch=rpi3&branch=stable&boardversion={old}&uuid=1&user=u");
+    let offer = app.get_json(&crate::harness::client(), &seed_story).await;
     assert_eq!(offer["version"], new);
     let asked: Value = crate::harness::client()
         .get(app.at(&format!("/v1/upgrade?arch=rpi3&boardversion={old}&uuid=1")))

@@ -1,7 +1,7 @@
 //! Hostile input at the edge: control characters, oversized bodies, slow clients, forged
 //! headers, forged origins, and errors that keep their JSON shape.
 
-use crate::devices::{build, publish, recalbox_on, register};
+use crate::devices::{recalbox_with_two_builds, NEW_0826, OLD_0824};
 use crate::harness::{Backend, TestApp};
 use crate::release_stream::{post_form, with_release_manager};
 use app::model::Role;
@@ -136,13 +136,8 @@ async fn connections_beyond_the_bound_wait_until_one_closes(backend: Backend) {
 }
 
 async fn the_report_url_never_comes_from_the_host_header(backend: Backend) {
-    let (app, admin) = recalbox_on(TestApp::spawn(backend).await).await;
-    let old = "master-2017-08-24-123456";
-    let new = "master-2017-08-26-891011";
-    for version in [old, new] {
-        register(&app, &admin, &build("master", version, &["rpi3"])).await;
-    }
-    publish(&app, &admin, new).await;
+    let old = OLD_0824;
+    let (app, _) = recalbox_with_two_builds(backend, NEW_0826).await;
     let offer: Value = crate::harness::client()
         .get(app.at(&format!(
             "/v1/upgrade?arch=rpi3&branch=stable&boardversion={old}&uuid=d1&user=u"

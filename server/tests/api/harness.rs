@@ -124,6 +124,12 @@ impl TestApp {
         TestApp::start(config, sqlite_dir, postgres_database).await
     }
 
+    /// Another `sluice serve` on this app's database, as a second replica is. It owns nothing:
+    /// the database goes when this app goes.
+    pub async fn replica(&self) -> TestApp {
+        TestApp::start(self.config.clone(), None, None).await
+    }
+
     /// A browser-like client: keeps cookies, does not follow redirects (tests look at them),
     /// and says where its requests come from, as browsers do.
     pub fn browser(&self) -> Client {

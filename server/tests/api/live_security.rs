@@ -3,7 +3,7 @@
 //! network.
 
 use crate::harness::{Backend, TestApp};
-use crate::release_messages::add_webhook;
+use crate::release_messages::{add_webhook, deliveries};
 use crate::release_pages::set_public;
 use crate::release_stream::{post_form, with_release_manager};
 use app::backend::audit::Actor;
@@ -15,16 +15,8 @@ use std::time::{Duration, Instant};
 
 /// The outcome of a webhook's first delivery once it has one (waits up to 25 s).
 async fn first_delivery_error(app: &TestApp, webhook: i64) -> serde_json::Value {
-    let admin = app.api(&app.token(Role::Admin).await);
     for _ in 0..250 {
-        let list: serde_json::Value = admin
-            .get(app.at(&format!("/api/v1/webhooks/{webhook}/deliveries")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = deliveries(app, webhook).await;
         if !list[0]["last_error"].is_null() {
             return list[0]["last_error"].clone();
         }
@@ -245,6 +237,58 @@ async fn a_failed_delivery_says_the_same_whatever_the_cause(backend: Backend) {
         let error = first_delivery_error(&app, webhook).await;
         assert_eq!(error, "no answer", "webhook {webhook}");
     }
+}
+
+/// Two replicas on one PostgreSQL both run the webhook sender: each delivery is claimed by one
+/// of them and sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_send_each_webhook_delivery_once() {
+    use axum::routing::post;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let (app, rm) = with_release_manager(Backend::Postgres).await;
+    let other = app.replica().await;
+    let received: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let counter = received.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post(move |headers: http::HeaderMap| {
+            let counter = counter.clone();
+            async move {
+                let delivery = headers["x-sluice-delivery"].to_str().unwrap().to_string();
+                *counter.lock().unwrap().entry(delivery).or_default() += 1;
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    add_webhook(&app, &url).await;
+    let rm_other = other.api(&other.token(Role::ReleaseManager).await);
+    for release in 0..20 {
+        let (server, client) = if release % 2 == 0 {
+            (&app, &rm)
+        } else {
+            (&other, &rm_other)
+        };
+        let query = format!("dist=fedora&release={release}&state=active&reached=1");
+        assert_eq!(
+            post_form(server, client, &query).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    for _ in 0..200 {
+        if received.lock().unwrap().len() >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Time for a second sending of anything, had one been made.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 20, "{received:?}");
+    assert!(received.values().all(|n| *n == 1), "{received:?}");
 }
 
 crate::on_both_backends!(

@@ -95,7 +95,8 @@ async fn page_text(client: &reqwest::Client, url: &str) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
-async fn deliveries(app: &TestApp, webhook: i64) -> Value {
+/// A webhook's delivery log, newest first.
+pub(crate) async fn deliveries(app: &TestApp, webhook: i64) -> Value {
     let admin = app.api(&app.token(Role::Admin).await);
     admin
         .get(app.at(&format!("/api/v1/webhooks/{webhook}/deliveries")))
