@@ -30,7 +30,7 @@ pub use error::AppError;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The scripts Leptos writes carry the nonce the response's policy names.
     #[cfg(feature = "ssr")]
-    if let Some(nonce) = backend::page_policy::request_nonce() {
+    if let Some(nonce) = backend::edge::page_policy::request_nonce() {
         provide_context(nonce);
     }
     view! {

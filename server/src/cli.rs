@@ -3,8 +3,8 @@
 
 use crate::config::{Config, DatabaseArgs, ServeArgs};
 use crate::startup;
-use app::backend::audit::Actor;
-use app::backend::{tokens, users, Db};
+use app::backend::infra::audit::Actor;
+use app::backend::{accounts::tokens, accounts::users, Db};
 use app::model::time_fmt::format_millis;
 use app::model::Role;
 use clap::{Parser, Subcommand};
@@ -37,15 +37,7 @@ pub enum Command {
     Simulate(crate::simulate::SimulateArgs),
     /// Export or import the release stream as JSON Lines.
     #[command(subcommand)]
-    Events(EventsCommand),
-}
-
-#[derive(Subcommand)]
-pub enum EventsCommand {
-    /// Write every release event to FILE (`-` for standard output), one JSON object a line.
-    Export { file: String },
-    /// Append the events of an export; a malformed line stops it before anything is written.
-    Import { file: String },
+    Events(crate::events_file::EventsCommand),
 }
 
 #[derive(Subcommand)]

@@ -2,9 +2,9 @@
 //! that run on a laptop with no configuration at all.
 
 use crate::serve::Limits;
-use app::backend::client_address::TrustedProxies;
-use app::backend::outbound::OutboundPolicy;
-use app::backend::rollout_tracker::OFFERS_PER_ADDRESS;
+use app::backend::catalog::rollout_tracker::OFFERS_PER_ADDRESS;
+use app::backend::edge::client_address::TrustedProxies;
+use app::backend::messaging::outbound::OutboundPolicy;
 use clap::Args;
 use std::fmt;
 use std::net::SocketAddr;

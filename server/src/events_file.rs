@@ -2,12 +2,20 @@
 //! one event a line, exactly as `GET /api/v1/events?format=jsonl` writes it. Importing an export
 //! into an empty installation reproduces every view at every time.
 
-use crate::cli::EventsCommand;
-use app::backend::audit::Actor;
-use app::backend::{release_stream, Db};
+use app::backend::infra::audit::Actor;
+use app::backend::{release_stream::events as release_stream, Db};
 use app::model::release_stream::{check_label, check_note, ReleaseEvent};
 use app::AppError;
+use clap::Subcommand;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+
+#[derive(Subcommand)]
+pub enum EventsCommand {
+    /// Write every release event to FILE (`-` for standard output), one JSON object a line.
+    Export { file: String },
+    /// Append the events of an export; a malformed line stops it before anything is written.
+    Import { file: String },
+}
 
 pub async fn run(db: &Db, actor: &Actor, command: EventsCommand) -> Result<(), AppError> {
     match command {

@@ -2,14 +2,14 @@
 
 use crate::config::{redact_url, Config};
 use crate::routes;
-use app::backend::catalog_store::CatalogStore;
-use app::backend::db::{DbError, NativePool};
-use app::backend::devices::SeenBuffer;
-use app::backend::outbox::Outbox;
-use app::backend::reports::ReportWriter;
-use app::backend::rollout_tracker::RolloutTracker;
-use app::backend::rollouts;
-use app::backend::{passwords, AppState, Db};
+use app::backend::catalog::rollout_tracker::RolloutTracker;
+use app::backend::catalog::store::CatalogStore;
+use app::backend::devices::check_ins::SeenBuffer;
+use app::backend::devices::reports::ReportWriter;
+use app::backend::infra::db::{DbError, NativePool};
+use app::backend::messaging::outbox::Outbox;
+use app::backend::rollouts::store as rollouts;
+use app::backend::{accounts::passwords, AppState, Db};
 use app::{shell, App};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -23,7 +23,6 @@ use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-pub const SESSION_COOKIE: &str = "sluice_session";
 /// How often expired sessions are deleted from the database.
 const SESSION_CLEANUP: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -182,7 +181,8 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         }
     };
     let router = routes::page_nonce::layer(routes::csrf::layer(router, config.public_url.clone()));
-    let router = routes::device_router()
+    let router = routes::device_routes()
+        .into_router()
         .with_state(state.clone())
         .merge(router);
     let router = routes::edge::layer(router, config.trusted_proxies.clone());
@@ -207,7 +207,8 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 fn console_router(state: &AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let route_list = route_list();
-    routes::router()
+    routes::routes()
+        .into_router()
         .leptos_routes(state, route_list, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(
@@ -221,7 +222,7 @@ where
     S: SessionStore + Clone,
 {
     let layer = SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE)
+        .with_name(routes::csrf::SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())

@@ -1,7 +1,9 @@
 use crate::error::AppError;
 use crate::model::AuditEntry;
 #[cfg(feature = "ssr")]
-use crate::model::{AuditFilter, Role};
+use crate::model::AuditFilter;
+#[cfg(feature = "ssr")]
+use crate::model::Permission;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "audit/list")]
@@ -10,9 +12,9 @@ pub async fn list_audit(
     action: Option<String>,
     before_id: Option<i64>,
 ) -> Result<Vec<AuditEntry>, AppError> {
-    use crate::backend::{audit, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, infra::audit};
     sf::respond(async {
-        let (state, _) = sf::require(&[Role::Admin]).await?;
+        let (state, _) = sf::require(Permission::ReadAudit).await?;
         let filter = AuditFilter {
             actor,
             action,

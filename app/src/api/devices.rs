@@ -4,17 +4,14 @@
 use crate::error::AppError;
 use crate::model::dist::{DeviceHistory, DeviceView, VersionCount};
 #[cfg(feature = "ssr")]
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
-
-#[cfg(feature = "ssr")]
-const READERS: &[Role] = Role::READERS;
 
 #[server(prefix = "/rpc", endpoint = "devices/versions")]
 pub async fn version_counts(dist: String) -> Result<Vec<VersionCount>, AppError> {
-    use crate::backend::{devices, server_fn as sf};
+    use crate::backend::{devices::check_ins as devices, edge::server_fn as sf};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadDevices).await?;
         devices::version_counts(&state.db, &dist).await
     })
     .await
@@ -26,9 +23,9 @@ pub async fn search_devices(
     dist: String,
     #[server(default)] uuid_prefix: String,
 ) -> Result<Vec<DeviceView>, AppError> {
-    use crate::backend::{devices, server_fn as sf};
+    use crate::backend::{devices::check_ins as devices, edge::server_fn as sf};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadDevices).await?;
         devices::search(&state.db, &dist, uuid_prefix.trim()).await
     })
     .await
@@ -36,9 +33,9 @@ pub async fn search_devices(
 
 #[server(prefix = "/rpc", endpoint = "devices/history")]
 pub async fn get_device(dist: String, uuid: String) -> Result<DeviceHistory, AppError> {
-    use crate::backend::{devices, server_fn as sf};
+    use crate::backend::{devices::check_ins as devices, edge::server_fn as sf};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadDevices).await?;
         devices::history(&state.db, &dist, &uuid).await
     })
     .await

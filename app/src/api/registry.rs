@@ -1,7 +1,7 @@
 //! Dists, mirrors and builds for the console. The role checks are those of the REST handlers
 //! (`server/src/routes/api_v1/registry.rs`): reading is open to every role, dist and mirror
-//! writes to admins, registering, publishing and withdrawing to release managers. Every write
-//! refreshes the in-memory catalog, which is all the device update check reads.
+//! writes to admins, registering, publishing and withdrawing to release managers (see
+//! `model::permission`). The backend's writes refresh the catalog devices read themselves.
 
 use crate::error::AppError;
 use crate::model::dist::{
@@ -9,21 +9,16 @@ use crate::model::dist::{
 };
 use crate::model::version::VersionScheme;
 #[cfg(feature = "ssr")]
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[cfg(feature = "ssr")]
-const READERS: &[Role] = Role::READERS;
-#[cfg(feature = "ssr")]
-const REGISTRARS: &[Role] = &[Role::ReleaseManager];
-
 #[server(prefix = "/rpc", endpoint = "dists/list")]
 pub async fn list_dists() -> Result<Vec<DistView>, AppError> {
-    use crate::backend::{dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRegistry).await?;
         dists::list(&state.db).await
     })
     .await
@@ -31,9 +26,9 @@ pub async fn list_dists() -> Result<Vec<DistView>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "dists/get")]
 pub async fn get_dist(name: String) -> Result<DistView, AppError> {
-    use crate::backend::{dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRegistry).await?;
         dists::find(&state.db, &name).await
     })
     .await
@@ -47,10 +42,10 @@ pub async fn create_dist(
     stable_branch: String,
     #[server(default)] legacy_version_file: Option<String>,
 ) -> Result<DistView, AppError> {
-    use crate::backend::{dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists};
     use crate::model::dist::NewDist;
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(Permission::ManageDists).await?;
         let new = NewDist {
             name: name.trim().to_string(),
             version_scheme,
@@ -60,18 +55,16 @@ pub async fn create_dist(
                 .map(|f| f.trim().to_string())
                 .filter(|f| !f.is_empty()),
         };
-        let dist = dists::create(&state.db, &caller.actor(), &new).await?;
-        state.catalog.changed(&state.db).await?;
-        Ok(dist)
+        dists::create(&state.db, &state.catalog, &caller.actor(), &new).await
     })
     .await
 }
 
 #[server(prefix = "/rpc", endpoint = "mirrors/list")]
 pub async fn list_mirrors(dist: String) -> Result<Vec<MirrorView>, AppError> {
-    use crate::backend::{dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRegistry).await?;
         dists::mirrors(&state.db, &dist).await
     })
     .await
@@ -83,28 +76,25 @@ pub async fn add_mirror(
     url_template: String,
     weight: u32,
 ) -> Result<MirrorView, AppError> {
-    use crate::backend::{dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists};
     use crate::model::dist::NewMirror;
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(Permission::ManageMirrors).await?;
         let new = NewMirror {
             url_template: url_template.trim().to_string(),
             weight,
         };
-        let mirror = dists::add_mirror(&state.db, &caller.actor(), &dist, &new).await?;
-        state.catalog.changed(&state.db).await?;
-        Ok(mirror)
+        dists::add_mirror(&state.db, &state.catalog, &caller.actor(), &dist, &new).await
     })
     .await
 }
 
 #[server(prefix = "/rpc", endpoint = "mirrors/remove")]
 pub async fn remove_mirror(dist: String, id: i64) -> Result<(), AppError> {
-    use crate::backend::{dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
-        dists::remove_mirror(&state.db, &caller.actor(), &dist, id).await?;
-        state.catalog.changed(&state.db).await
+        let (state, caller) = sf::require(Permission::ManageMirrors).await?;
+        dists::remove_mirror(&state.db, &state.catalog, &caller.actor(), &dist, id).await
     })
     .await
 }
@@ -115,9 +105,9 @@ pub async fn list_builds(
     #[server(default)] branch: Option<String>,
     #[server(default)] board: Option<String>,
 ) -> Result<Vec<BuildView>, AppError> {
-    use crate::backend::{builds, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::builds};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRegistry).await?;
         builds::list(&state.db, &dist, branch.as_deref(), board.as_deref()).await
     })
     .await
@@ -125,10 +115,10 @@ pub async fn list_builds(
 
 #[server(prefix = "/rpc", endpoint = "builds/detail")]
 pub async fn get_build(id: i64) -> Result<BuildDetail, AppError> {
-    use crate::backend::{builds, server_fn as sf};
+    use crate::backend::{devices::build_detail, edge::server_fn as sf};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
-        builds::detail(&state.db, id).await
+        let (state, _) = sf::require(Permission::ReadRegistry).await?;
+        build_detail::of_build(&state.db, id).await
     })
     .await
 }
@@ -137,10 +127,10 @@ pub async fn get_build(id: i64) -> Result<BuildDetail, AppError> {
 /// one step (two calls in a row made the page fail to hydrate now and then).
 #[server(prefix = "/rpc", endpoint = "builds/page")]
 pub async fn build_with_dist(id: i64) -> Result<(BuildDetail, DistView), AppError> {
-    use crate::backend::{builds, dists, server_fn as sf};
+    use crate::backend::{devices::build_detail, edge::server_fn as sf, registry::dists};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
-        let detail = builds::detail(&state.db, id).await?;
+        let (state, _) = sf::require(Permission::ReadRegistry).await?;
+        let detail = build_detail::of_build(&state.db, id).await?;
         let dist = dists::find(&state.db, &detail.build.dist).await?;
         Ok((detail, dist))
     })
@@ -219,51 +209,25 @@ pub async fn register_build(
     dist: String,
     #[server(flatten)] form: HandBuild,
 ) -> Result<BuildView, AppError> {
-    use crate::backend::builds::{self, Registered};
-    use crate::backend::server_fn as sf;
+    use crate::backend::edge::server_fn as sf;
+    use crate::backend::registry::builds::{self, Registered};
     sf::respond(async {
-        let (state, caller) = sf::require(REGISTRARS).await?;
+        let (state, caller) = sf::require(Permission::RegisterBuild).await?;
         let new = form.into_new_build(&dist)?;
-        match builds::register(&state.db, &caller.actor(), &new).await? {
-            Registered::Created(build) => {
-                state.catalog.changed(&state.db).await?;
-                Ok(build)
-            }
-            Registered::Existing(build) => Ok(build),
+        match builds::register(&state.db, &state.catalog, &caller.actor(), &new).await? {
+            Registered::Created(build) | Registered::Existing(build) => Ok(build),
         }
     })
     .await
 }
 
-/// Publishes a build to its dist's stable channel. Only builds of the stable branch can be:
-/// the backend looks the build up by version on that branch, so the branch is checked here
-/// to be sure the build on the page is the one published.
+/// Publishes a build of the stable branch to its dist's stable channel.
 #[server(prefix = "/rpc", endpoint = "builds/publish")]
 pub async fn publish_build(id: i64) -> Result<BuildView, AppError> {
-    use crate::backend::{builds, dists, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, rollouts::publishing};
     sf::respond(async {
-        let (state, caller) = sf::require(REGISTRARS).await?;
-        let build = builds::view(&state.db, id).await?;
-        let dist = dists::find(&state.db, &build.dist).await?;
-        if build.branch != dist.stable_branch {
-            return Err(AppError::validation(
-                "id",
-                format!(
-                    "only builds of branch '{}' can be published to '{}'",
-                    dist.stable_branch, dist.stable_channel
-                ),
-            ));
-        }
-        let published = builds::publish(
-            &state.db,
-            &caller.actor(),
-            &dist.name,
-            &dist.stable_channel,
-            &build.version,
-        )
-        .await?;
-        state.catalog.changed(&state.db).await?;
-        Ok(published)
+        let (state, caller) = sf::require(Permission::PublishBuild).await?;
+        publishing::publish_build(&state.db, &state.catalog, &caller.actor(), id).await
     })
     .await
 }
@@ -271,19 +235,10 @@ pub async fn publish_build(id: i64) -> Result<BuildView, AppError> {
 /// Stops offering a build anywhere. The console asks for a reason; it goes to the audit log.
 #[server(prefix = "/rpc", endpoint = "builds/withdraw")]
 pub async fn withdraw_build(id: i64, reason: String) -> Result<BuildView, AppError> {
-    use crate::backend::{builds, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, rollouts::publishing};
     sf::respond(async {
-        let (state, caller) = sf::require(REGISTRARS).await?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(AppError::validation(
-                "reason",
-                "say why the build is withdrawn",
-            ));
-        }
-        let build = builds::withdraw(&state.db, &caller.actor(), id, reason).await?;
-        state.catalog.changed(&state.db).await?;
-        Ok(build)
+        let (state, caller) = sf::require(Permission::WithdrawBuild).await?;
+        publishing::withdraw(&state.db, &state.catalog, &caller.actor(), id, &reason).await
     })
     .await
 }

@@ -5,6 +5,8 @@
 use crate::error::AppError;
 use crate::model::release_stream::{ReleaseEvent, ReleaseHistory, StatusPageData, StreamDist};
 use crate::model::timeline::Diff;
+#[cfg(feature = "ssr")]
+use crate::model::Permission;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,10 +20,10 @@ pub struct ReleaseConsoleData {
 
 #[server(prefix = "/rpc", endpoint = "status/dists")]
 pub async fn public_dists() -> Result<Vec<StreamDist>, AppError> {
-    use crate::backend::{release_stream, server_fn as sf};
+    use crate::backend::edge::server_fn as sf;
     sf::respond(async {
         let state = sf::state()?;
-        release_stream::list_dists(&state.db, true).await
+        crate::backend::registry::stream_dists::list_dists(&state.db, true).await
     })
     .await
 }
@@ -36,7 +38,7 @@ fn time_or_now(field: &'static str, text: &str, now: i64) -> Result<i64, AppErro
     }
 }
 
-/// The dist, if whoever calls may read it (see `release_stream::readable_dist`), and the
+/// The dist, if whoever calls may read it (see `crate::backend::registry::stream_dists::readable`), and the
 /// state to read it with.
 #[cfg(feature = "ssr")]
 async fn readable(
@@ -44,14 +46,19 @@ async fn readable(
 ) -> Result<
     (
         crate::backend::AppState,
-        crate::backend::release_stream::DistRef,
+        crate::backend::registry::stream_dists::DistRef,
     ),
     AppError,
 > {
-    use crate::backend::{release_stream, server_fn as sf};
+    use crate::backend::edge::server_fn as sf;
     let state = sf::state()?;
     let caller = sf::caller(&state).await.ok().flatten();
-    let dist = release_stream::readable_dist(&state.db, caller.as_ref(), dist).await?;
+    let dist = crate::backend::registry::stream_dists::readable(
+        &state.db,
+        caller.as_ref().map(|c| c.role),
+        dist,
+    )
+    .await?;
     Ok((state, dist))
 }
 
@@ -61,12 +68,14 @@ pub async fn status_of(
     dist: String,
     #[server(default)] at: String,
 ) -> Result<StatusPageData, AppError> {
-    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
+    use crate::backend::{
+        edge::server_fn as sf, infra::clock::now_millis, release_stream::views as release_views,
+    };
     sf::respond(async {
         let now = now_millis();
         let at = time_or_now("at", &at, now)?;
         let (state, dist) = readable(&dist).await?;
-        release_views::status_page(&state, &dist, now, at).await
+        release_views::status_page(&state.db, &state.timelines, &dist, now, at).await
     })
     .await
 }
@@ -78,11 +87,13 @@ pub async fn history_of(
     release: String,
     #[server(default)] at: String,
 ) -> Result<ReleaseHistory, AppError> {
-    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
+    use crate::backend::{
+        edge::server_fn as sf, infra::clock::now_millis, release_stream::views as release_views,
+    };
     sf::respond(async {
         let at = time_or_now("at", &at, now_millis())?;
         let (state, dist) = readable(&dist).await?;
-        release_views::history(&state, &dist, &release, at).await
+        release_views::history(&state.db, &state.timelines, &dist, &release, at).await
     })
     .await
 }
@@ -94,7 +105,9 @@ pub async fn diff_of(
     from: String,
     #[server(default)] to: String,
 ) -> Result<Diff<'static>, AppError> {
-    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
+    use crate::backend::{
+        edge::server_fn as sf, infra::clock::now_millis, release_stream::views as release_views,
+    };
     sf::respond(async {
         let now = now_millis();
         if from.trim().is_empty() {
@@ -103,21 +116,26 @@ pub async fn diff_of(
         let from = time_or_now("from", &from, now)?;
         let to = time_or_now("to", &to, now)?;
         let (state, dist) = readable(&dist).await?;
-        release_views::diff(&state, &dist, from, to).await
+        release_views::diff(&state.db, &state.timelines, &dist, from, to).await
     })
     .await
 }
 
 #[server(prefix = "/rpc", endpoint = "releases/console")]
 pub async fn release_console(dist: String) -> Result<ReleaseConsoleData, AppError> {
-    use crate::backend::release_stream::{self, READERS};
-    use crate::backend::{clock::now_millis, release_views, server_fn as sf};
+    use crate::backend::release_stream::events as release_stream;
+    use crate::backend::{
+        edge::server_fn as sf, infra::clock::now_millis, release_stream::views as release_views,
+    };
     sf::respond(async {
-        let (state, caller) = sf::require(READERS).await?;
-        let found = release_stream::readable_dist(&state.db, Some(&caller), &dist).await?;
+        let (state, caller) = sf::require(Permission::ReadReleaseStream).await?;
+        let found =
+            crate::backend::registry::stream_dists::readable(&state.db, Some(caller.role), &dist)
+                .await?;
         let now = now_millis();
         Ok(ReleaseConsoleData {
-            status: release_views::status_page(&state, &found, now, now).await?,
+            status: release_views::status_page(&state.db, &state.timelines, &found, now, now)
+                .await?,
             recent: release_stream::recent_events(&state.db, &dist, 50).await?,
         })
     })
@@ -135,11 +153,10 @@ pub async fn record_release_event(
     #[server(default)] note: String,
     #[server(default)] at: String,
 ) -> Result<ReleaseEvent, AppError> {
-    use crate::backend::release_stream::WRITERS;
-    use crate::backend::{release_views, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, release_stream::views as release_views};
     use crate::model::release_stream::{parse_time_field, Action, NewReleaseEvent};
     sf::respond(async {
-        let (app, caller) = sf::require(WRITERS).await?;
+        let (app, caller) = sf::require(Permission::RecordReleaseEvent).await?;
         let action = Action::parse(&action)
             .ok_or_else(|| AppError::validation("action", "must be entered or left"))?;
         let at = Some(at.trim())
@@ -154,7 +171,9 @@ pub async fn record_release_event(
             at,
             note: note.trim().to_string(),
         };
-        let event = release_views::record(&app, &caller.actor(), &new).await?;
+        let event =
+            release_views::record(&app.db, &app.timelines, &app.outbox, &caller.actor(), &new)
+                .await?;
         Ok(event)
     })
     .await
@@ -168,17 +187,22 @@ pub async fn set_release_settings(
     stable_state: String,
     branched_state: String,
 ) -> Result<StreamDist, AppError> {
-    use crate::backend::{release_stream, server_fn as sf};
+    use crate::backend::edge::server_fn as sf;
     use crate::model::release_stream::StreamDistSettings;
-    use crate::model::Role;
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(Permission::ConfigureReleaseStream).await?;
         let settings = StreamDistSettings {
             public: public.is_some_and(|p| !p.is_empty() && p != "false"),
             stable_state: stable_state.trim().to_string(),
             branched_state: branched_state.trim().to_string(),
         };
-        release_stream::set_settings(&state.db, &caller.actor(), &dist, &settings).await
+        crate::backend::registry::stream_dists::set_settings(
+            &state.db,
+            &caller.actor(),
+            &dist,
+            &settings,
+        )
+        .await
     })
     .await
 }
@@ -195,12 +219,13 @@ pub struct RulesData {
 /// section), so loading it never fails the page of a non-admin.
 #[server(prefix = "/rpc", endpoint = "rules/list")]
 pub async fn list_rules(dist: String) -> Result<Option<RulesData>, AppError> {
-    use crate::backend::{release_rules, server_fn as sf, webhooks};
-    use crate::model::Role;
+    use crate::backend::{
+        edge::server_fn as sf, messaging::webhooks, release_stream::rules as release_rules,
+    };
     sf::respond(async {
         let state = sf::state()?;
         let caller = sf::caller(&state).await?;
-        if caller.map(|c| c.role) != Some(Role::Admin) {
+        if !caller.is_some_and(|c| c.role.may(Permission::ManageReleaseRules)) {
             return Ok(None);
         }
         Ok(Some(RulesData {
@@ -226,11 +251,10 @@ pub async fn create_rule(
     on: String,
     webhook_id: i64,
 ) -> Result<crate::model::release_stream::ReleaseRule, AppError> {
-    use crate::backend::{release_rules, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, release_stream::rules as release_rules};
     use crate::model::release_stream::{Action, NewReleaseRule, RuleAction};
-    use crate::model::Role;
     sf::respond(async {
-        let (app, caller) = sf::require(&[Role::Admin]).await?;
+        let (app, caller) = sf::require(Permission::ManageReleaseRules).await?;
         let on = Action::parse(&on)
             .ok_or_else(|| AppError::validation("on", "must be entered or left"))?;
         let new = NewReleaseRule {
@@ -246,10 +270,9 @@ pub async fn create_rule(
 
 #[server(prefix = "/rpc", endpoint = "rules/remove")]
 pub async fn remove_rule(id: i64) -> Result<(), AppError> {
-    use crate::backend::{release_rules, server_fn as sf};
-    use crate::model::Role;
+    use crate::backend::{edge::server_fn as sf, release_stream::rules as release_rules};
     sf::respond(async {
-        let (app, caller) = sf::require(&[Role::Admin]).await?;
+        let (app, caller) = sf::require(Permission::ManageReleaseRules).await?;
         release_rules::remove(&app.db, &caller.actor(), id).await
     })
     .await

@@ -7,14 +7,9 @@ use crate::error::AppError;
 use crate::model::rollout::NewRollout;
 use crate::model::rollout::{BucketView, RolloutEvent, RolloutView};
 #[cfg(feature = "ssr")]
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-#[cfg(feature = "ssr")]
-const READERS: &[Role] = Role::READERS;
-#[cfg(feature = "ssr")]
-const STEERING: &[Role] = &[Role::ReleaseManager];
 
 /// A rollout page: the rollout, its history, and how fast policy minutes run here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,9 +21,9 @@ pub struct RolloutPage {
 
 #[server(prefix = "/rpc", endpoint = "rollouts/list")]
 pub async fn list_rollouts(dist: String) -> Result<Vec<RolloutView>, AppError> {
-    use crate::backend::{rollouts, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, rollouts::store as rollouts};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRollouts).await?;
         rollouts::list(&state.db, &state.catalog.rollouts, &dist).await
     })
     .await
@@ -40,9 +35,9 @@ pub async fn list_rollouts(dist: String) -> Result<Vec<RolloutView>, AppError> {
 pub async fn rollouts_of_dist(
     dist: String,
 ) -> Result<(crate::model::dist::DistView, Vec<RolloutView>), AppError> {
-    use crate::backend::{dists, rollouts, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists, rollouts::store as rollouts};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRollouts).await?;
         let info = dists::find(&state.db, &dist).await?;
         let list = rollouts::list(&state.db, &state.catalog.rollouts, &dist).await?;
         Ok((info, list))
@@ -52,9 +47,9 @@ pub async fn rollouts_of_dist(
 
 #[server(prefix = "/rpc", endpoint = "rollouts/get")]
 pub async fn get_rollout(id: i64) -> Result<RolloutPage, AppError> {
-    use crate::backend::{clock, rollouts, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, infra::clock, rollouts::store as rollouts};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRollouts).await?;
         Ok(RolloutPage {
             rollout: rollouts::view(&state.db, &state.catalog.rollouts, id).await?,
             history: rollouts::history_of(&state.db, id).await?,
@@ -93,7 +88,7 @@ pub async fn create_rollout(
     dist: String,
     #[server(flatten)] form: RolloutForm,
 ) -> Result<RolloutView, AppError> {
-    use crate::backend::{dists, rollouts, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, registry::dists, rollouts::store as rollouts};
     use crate::model::rollout::{parse_steps, Health, DEFAULT_UPDATE_TIMEOUT_MINUTES};
     let RolloutForm {
         version,
@@ -108,7 +103,7 @@ pub async fn create_rollout(
         cohort_salt,
     } = form;
     sf::respond(async {
-        let (state, caller) = sf::require(STEERING).await?;
+        let (state, caller) = sf::require(Permission::SteerRollout).await?;
         let dist_view = dists::find(&state.db, &dist).await?;
         let number = |field: &'static str, text: &str| -> Result<Option<u32>, AppError> {
             let text = text.trim();
@@ -149,8 +144,7 @@ pub async fn create_rollout(
             max_grants_per_hour: number("max_grants_per_hour", &max_grants_per_hour)?,
             max_in_flight: number("max_in_flight", &max_in_flight)?,
         };
-        let id = rollouts::create(&state.db, &caller.actor(), &new).await?;
-        state.catalog.changed(&state.db).await?;
+        let id = rollouts::create(&state.db, &state.catalog, &caller.actor(), &new).await?;
         let view = rollouts::view(&state.db, &state.catalog.rollouts, id).await?;
         leptos_axum::redirect(&format!("/rollouts/{id}"));
         Ok(view)
@@ -166,10 +160,10 @@ pub async fn steer_rollout(
     #[server(default)] percent: String,
     #[server(default)] reason: String,
 ) -> Result<(), AppError> {
-    use crate::backend::{rollouts, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, rollouts::store as rollouts};
     use crate::model::rollout::Command;
     sf::respond(async {
-        let (state, caller) = sf::require(STEERING).await?;
+        let (state, caller) = sf::require(Permission::SteerRollout).await?;
         let command = Command::parse(&action)
             .ok_or_else(|| AppError::validation("action", "unknown action"))?;
         let percent = match percent.trim() {
@@ -180,17 +174,26 @@ pub async fn steer_rollout(
                     .map_err(|_| AppError::validation("percent", "must be a number"))?,
             ),
         };
-        rollouts::command(&state.db, &caller.actor(), id, command, percent, &reason).await?;
-        state.catalog.changed(&state.db).await
+        let actor = caller.actor();
+        rollouts::command(
+            &state.db,
+            &state.catalog,
+            &actor,
+            id,
+            command,
+            percent,
+            &reason,
+        )
+        .await
     })
     .await
 }
 
 #[server(prefix = "/rpc", endpoint = "rollouts/bucket")]
 pub async fn rollout_bucket(id: i64, uuid: String) -> Result<BucketView, AppError> {
-    use crate::backend::{rollouts, server_fn as sf};
+    use crate::backend::{edge::server_fn as sf, rollouts::store as rollouts};
     sf::respond(async {
-        let (state, _) = sf::require(READERS).await?;
+        let (state, _) = sf::require(Permission::ReadRollouts).await?;
         rollouts::bucket_of(&state.db, id, &uuid).await
     })
     .await

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 /// Whether the first-run form is needed and who is signed in. Open to everyone.
 #[server(prefix = "/rpc", endpoint = "session")]
 pub async fn get_session() -> Result<SessionInfo, AppError> {
-    use crate::backend::{server_fn as sf, users};
+    use crate::backend::{accounts::users, edge::server_fn as sf};
     sf::respond(async {
         let state = sf::state()?;
         let setup_needed = !users::any_exists(&state.db).await?;

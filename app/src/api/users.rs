@@ -1,12 +1,14 @@
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::Permission;
 use crate::model::{Role, UserView};
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc", endpoint = "users/list")]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
-    use crate::backend::{server_fn as sf, users};
+    use crate::backend::{accounts::users, edge::server_fn as sf};
     sf::respond(async {
-        let (state, _) = sf::require(&[Role::Admin]).await?;
+        let (state, _) = sf::require(Permission::ManageUsers).await?;
         users::list(&state.db).await
     })
     .await
@@ -18,9 +20,9 @@ pub async fn create_user(
     password: String,
     role: Role,
 ) -> Result<UserView, AppError> {
-    use crate::backend::{server_fn as sf, users};
+    use crate::backend::{accounts::users, edge::server_fn as sf};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
+        let (state, caller) = sf::require(Permission::ManageUsers).await?;
         users::create(&state.db, &caller.actor(), username.trim(), &password, role).await
     })
     .await
@@ -28,15 +30,9 @@ pub async fn create_user(
 
 #[server(prefix = "/rpc", endpoint = "users/set_role")]
 pub async fn set_user_role(username: String, role: Role) -> Result<UserView, AppError> {
-    use crate::backend::{server_fn as sf, users};
+    use crate::backend::{accounts::users, edge::server_fn as sf};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
-        if caller.name == username && role != Role::Admin {
-            return Err(AppError::validation(
-                "role",
-                "you cannot remove your own admin role",
-            ));
-        }
+        let (state, caller) = sf::require(Permission::ManageUsers).await?;
         users::set_role(&state.db, &caller.actor(), &username, role).await
     })
     .await
@@ -44,15 +40,9 @@ pub async fn set_user_role(username: String, role: Role) -> Result<UserView, App
 
 #[server(prefix = "/rpc", endpoint = "users/set_disabled")]
 pub async fn set_user_disabled(username: String, disabled: bool) -> Result<UserView, AppError> {
-    use crate::backend::{server_fn as sf, users};
+    use crate::backend::{accounts::users, edge::server_fn as sf};
     sf::respond(async {
-        let (state, caller) = sf::require(&[Role::Admin]).await?;
-        if caller.name == username && disabled {
-            return Err(AppError::validation(
-                "username",
-                "you cannot disable yourself",
-            ));
-        }
+        let (state, caller) = sf::require(Permission::ManageUsers).await?;
         users::set_disabled(&state.db, &caller.actor(), &username, disabled).await
     })
     .await

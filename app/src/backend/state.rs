@@ -1,11 +1,11 @@
-use super::catalog_store::CatalogStore;
-use super::devices::SeenBuffer;
-use super::outbound::OutboundPolicy;
-use super::outbox::Outbox;
-use super::reports::ReportWriter;
-use super::stream_slots::StreamSlots;
-use super::timeline_cache::TimelineCache;
-use super::Db;
+use crate::backend::catalog::store::CatalogStore;
+use crate::backend::devices::check_ins::SeenBuffer;
+use crate::backend::devices::reports::ReportWriter;
+use crate::backend::messaging::outbound::OutboundPolicy;
+use crate::backend::messaging::outbox::Outbox;
+use crate::backend::messaging::stream_slots::StreamSlots;
+use crate::backend::release_stream::timeline_cache::TimelineCache;
+use crate::backend::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 

@@ -1,5 +1,5 @@
-use crate::model::{Role, SessionInfo};
-use crate::pages::setup::SetupPage;
+use crate::components::setup_form::SetupForm;
+use crate::model::{Permission, SessionInfo};
 use crate::SessionResource;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -18,7 +18,7 @@ pub fn Layout() -> impl IntoView {
             {move || Suspend::new(async move {
                 let public = public.get();
                 match session.await {
-                    Ok(info) if info.setup_needed && !public => view! { <SetupPage/> }.into_any(),
+                    Ok(info) if info.setup_needed && !public => view! { <SetupForm/> }.into_any(),
                     Ok(info) => view! {
                         <Header info=info/>
                         <main id="content"><Outlet/></main>
@@ -41,7 +41,10 @@ fn is_public_page(path: &str) -> bool {
 
 #[component]
 fn Header(info: SessionInfo) -> impl IntoView {
-    let is_admin = info.user.as_ref().is_some_and(|u| u.role == Role::Admin);
+    let is_admin = info
+        .user
+        .as_ref()
+        .is_some_and(|u| u.role.may(Permission::ManageUsers));
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Sluice"</a>

@@ -154,6 +154,9 @@ pub const MAX_REASON_CHARS: usize = 1000;
 
 /// A withdrawal's reason, whichever edge it comes through.
 pub fn check_withdraw_reason(reason: &str) -> Result<(), (&'static str, String)> {
+    if reason.trim().is_empty() {
+        return Err(("reason", "say why the build is withdrawn".into()));
+    }
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err((
             "reason",
@@ -275,8 +278,9 @@ mod tests {
     }
 
     #[test]
-    fn a_withdrawal_reason_may_be_empty_but_not_over_a_thousand_characters() {
-        assert!(check_withdraw_reason("").is_ok());
+    fn a_withdrawal_reason_is_required_and_at_most_a_thousand_characters() {
+        assert!(check_withdraw_reason(" ").is_err());
+        assert!(check_withdraw_reason("bricks the rpi3").is_ok());
         assert!(
             check_withdraw_reason(&"é".repeat(1000)).is_ok(),
             "characters, not bytes"

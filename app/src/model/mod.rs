@@ -7,6 +7,7 @@ pub mod device_report;
 pub mod dist;
 pub mod mirrors;
 pub mod outbound;
+pub mod permission;
 pub mod release_stream;
 pub mod report_key;
 pub mod role;
@@ -17,4 +18,5 @@ pub mod version;
 pub mod webhook;
 
 pub use account::*;
+pub use permission::{Access, Permission};
 pub use role::Role;

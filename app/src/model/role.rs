@@ -14,14 +14,6 @@ pub enum Role {
 }
 
 impl Role {
-    /// Every signed-in role may read builds, devices and rollouts (admins always may).
-    pub const READERS: &'static [Role] = &[
-        Role::ReleaseManager,
-        Role::Qa,
-        Role::MeshOwner,
-        Role::Viewer,
-    ];
-
     pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::ReleaseManager,
@@ -38,12 +30,6 @@ impl Role {
             Role::MeshOwner => "mesh-owner",
             Role::Viewer => "viewer",
         }
-    }
-
-    /// True when a caller with this role may do something open to `allowed`.
-    /// Admin is allowed everywhere so that no capability can lock the administrators out.
-    pub fn is_allowed(self, allowed: &[Role]) -> bool {
-        self == Role::Admin || allowed.contains(&self)
     }
 }
 
@@ -94,14 +80,6 @@ mod tests {
     fn an_unknown_role_name_is_refused_with_the_valid_names() {
         let err = "root".parse::<Role>().unwrap_err();
         assert!(err.to_string().contains("release-manager"));
-    }
-
-    #[test]
-    fn admin_is_allowed_everywhere_and_others_only_where_listed() {
-        assert!(Role::Admin.is_allowed(&[]));
-        assert!(Role::Qa.is_allowed(&[Role::Qa, Role::ReleaseManager]));
-        assert!(!Role::Viewer.is_allowed(&[Role::Qa]));
-        assert!(!Role::ReleaseManager.is_allowed(&[Role::Admin]));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::catalog::BuildFile;
 use crate::model::dist::{BuildDetail, DistView};
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -57,7 +57,7 @@ pub fn BuildPage() -> impl IntoView {
                 match page.await {
                     Err(error) => view! { <PageTitle text="Build"/> <ErrorPanel error=error/> }.into_any(),
                     Ok((detail, dist)) => {
-                        let may_decide = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
+                        let may_decide = role.is_some_and(|r| r.may(Permission::PublishBuild));
                         view! {
                             <PageTitle text=detail.build.version.clone()/>
                             <BuildSummary detail=detail.clone() dist=dist.clone()/>

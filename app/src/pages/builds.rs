@@ -9,7 +9,7 @@ use crate::components::error_panel::{submitted, ErrorPanel, FormError};
 use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::dist::{BuildView, DistView, MirrorView};
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -55,8 +55,8 @@ pub fn DistPage() -> impl IntoView {
                     Err(error) => view! { <ErrorPanel error=error/> }.into_any(),
                     Ok((info, builds, mirrors)) => {
                         let (branch, board) = filter();
-                        let may_register = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
-                        let is_admin = role == Some(Role::Admin);
+                        let may_register = role.is_some_and(|r| r.may(Permission::RegisterBuild));
+                        let is_admin = role.is_some_and(|r| r.may(Permission::ManageMirrors));
                         view! {
                             <p class="breadcrumb"><a href="/dists">"Dists"</a></p>
                             <h1>{info.name.clone()}</h1>

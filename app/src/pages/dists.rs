@@ -4,7 +4,7 @@ use crate::api::registry::{list_dists, CreateDist};
 use crate::components::error_panel::{ErrorPanel, FormError};
 use crate::components::page_title::PageTitle;
 use crate::model::version::VersionScheme;
-use crate::model::Role;
+use crate::model::{Permission, Role};
 use crate::SessionResource;
 use leptos::prelude::*;
 
@@ -53,7 +53,7 @@ pub fn DistsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        {(role == Some(Role::Admin)).then(|| view! { <CreateDistForm create=create/> })}
+                        {role.is_some_and(|r| r.may(Permission::ManageDists)).then(|| view! { <CreateDistForm create=create/> })}
                     }.into_any(),
                 }
             })}

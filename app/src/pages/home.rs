@@ -1,7 +1,7 @@
 use crate::components::error_panel::ErrorPanel;
 use crate::components::page_title::PageTitle;
 use crate::error::AppError;
-use crate::model::Role;
+use crate::model::Permission;
 use crate::SessionResource;
 use leptos::prelude::*;
 
@@ -22,7 +22,7 @@ pub fn HomePage() -> impl IntoView {
                         <ul class="cards">
                             <li><a href="/dists">"Dists"</a>" — builds, what is published to stable, download mirrors and devices."</li>
                         </ul>
-                        {(user.role == Role::Admin).then(|| view! {
+                        {user.role.may(Permission::ManageUsers).then(|| view! {
                             <ul class="cards">
                                 <li><a href="/admin/users">"Users"</a>" — create accounts, change roles, disable."</li>
                                 <li><a href="/admin/tokens">"API tokens"</a>" — for CI jobs and scripts."</li>

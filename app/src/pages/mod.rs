@@ -12,6 +12,5 @@ pub mod not_found;
 pub mod releases;
 pub mod rollout_page;
 pub mod rollouts;
-pub mod setup;
 pub mod status;
 pub mod status_views;

@@ -15,7 +15,7 @@ use crate::components::time::Time;
 use crate::model::release_stream::ReleaseEvent;
 use crate::model::release_stream::RuleAction;
 use crate::model::release_stream::StreamDist;
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -55,8 +55,8 @@ pub fn ReleasesPage() -> impl IntoView {
                 match loaded.await {
                     Err(error) => view! { <ErrorPanel error=error/> }.into_any(),
                     Ok((console, rules)) => {
-                        let may_record = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
-                        let is_admin = role == Some(Role::Admin);
+                        let may_record = role.is_some_and(|r| r.may(Permission::RecordReleaseEvent));
+                        let is_admin = role.is_some_and(|r| r.may(Permission::ConfigureReleaseStream));
                         let name = console.status.dist.name.clone();
                         let face = console.status.dist.clone();
                         view! {

@@ -11,7 +11,7 @@ use crate::components::time::Time;
 use crate::model::rollout::{
     format_steps, Command, Counts, RolloutEvent, RolloutState, RolloutView,
 };
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -49,7 +49,7 @@ pub fn RolloutPageView() -> impl IntoView {
                 match page.await {
                     Err(error) => view! { <PageTitle text="Rollout"/> <ErrorPanel error=error/> }.into_any(),
                     Ok(data) => {
-                        let steering = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
+                        let steering = role.is_some_and(|r| r.may(Permission::SteerRollout));
                         let RolloutPage { rollout, history, now } = data;
                         view! {
                             <PageTitle text=format!("Rollout #{}", rollout.id)/>

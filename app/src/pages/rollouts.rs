@@ -8,7 +8,7 @@ use crate::components::page_title::PageTitle;
 use crate::components::time::Time;
 use crate::model::dist::DistView;
 use crate::model::rollout::RolloutView;
-use crate::model::Role;
+use crate::model::Permission;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -28,7 +28,7 @@ pub fn RolloutsPage() -> impl IntoView {
                 match page.await {
                     Err(error) => view! { <PageTitle text="Rollouts"/> <ErrorPanel error=error/> }.into_any(),
                     Ok((info, rollouts)) => {
-                        let steering = role.is_some_and(|r| r.is_allowed(&[Role::ReleaseManager]));
+                        let steering = role.is_some_and(|r| r.may(Permission::SteerRollout));
                         view! {
                             <PageTitle text=format!("Rollouts of {}", info.name)/>
                             <p class="breadcrumb">

@@ -12,7 +12,7 @@ use super::amqp_confirms::{Confirm, ConfirmForwarder, Unconfirmed};
 use amqprs::channel::{BasicPublishArguments, Channel, ConfirmSelectArguments};
 use amqprs::connection::{Connection, OpenConnectionArguments};
 use amqprs::{BasicProperties, FieldTable, FieldValue};
-use app::backend::outbox::{self, OutboxMessage};
+use app::backend::messaging::outbox::{self, OutboxMessage};
 use app::backend::AppState;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -215,7 +215,7 @@ pub fn message_id(outbox_id: i64) -> String {
 }
 
 async fn publish(channel: &Channel, message: &OutboxMessage) -> Result<(), String> {
-    let sent_at = app::model::time_fmt::rfc3339_millis(app::backend::clock::now_millis());
+    let sent_at = app::model::time_fmt::rfc3339_millis(app::backend::infra::clock::now_millis());
     let properties = BasicProperties::default()
         .with_content_type("application/json")
         .with_content_encoding("utf-8")

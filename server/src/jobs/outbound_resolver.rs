@@ -2,7 +2,7 @@
 //! checked against the outbound policy as the delivery connects, so a name cannot be pointed
 //! inside the network after the webhook was created.
 
-use app::backend::outbound::OutboundPolicy;
+use app::backend::messaging::outbound::OutboundPolicy;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 

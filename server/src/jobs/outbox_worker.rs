@@ -8,9 +8,9 @@
 //! Everything it needs is in the database, so a restart picks up where it stopped.
 
 use crate::jobs::outbound_resolver::PolicyResolver;
-use app::backend::clock::now_millis;
-use app::backend::outbox;
-use app::backend::webhooks::{self, DueDelivery};
+use app::backend::infra::clock::now_millis;
+use app::backend::messaging::outbox;
+use app::backend::messaging::webhooks::{self, DueDelivery};
 use app::backend::AppState;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

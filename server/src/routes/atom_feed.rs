@@ -1,7 +1,8 @@
 //! `GET /status/{dist}/feed.atom`: the newest release events of a public dist as an Atom feed,
 //! for feed readers and the people who prefer them to webhooks.
 
-use app::backend::{release_stream, AppState, Caller};
+use app::backend::registry::stream_dists;
+use app::backend::{release_stream::events as release_stream, AppState, Caller};
 use app::model::release_stream::ReleaseEvent;
 use app::model::time_fmt::rfc3339_millis;
 use app::AppError;
@@ -16,7 +17,8 @@ pub async fn feed(
     caller: Result<Caller, AppError>,
     Path(dist): Path<String>,
 ) -> Result<Response, AppError> {
-    let found = release_stream::readable_dist(&state.db, caller.as_ref().ok(), &dist).await?;
+    let found =
+        stream_dists::readable(&state.db, caller.as_ref().ok().map(|c| c.role), &dist).await?;
     let events = release_stream::recent_events(&state.db, &found.dist.name, ENTRIES).await?;
     let base = state.public_url.clone().unwrap_or_default();
     let body = render(&base, &found.dist.name, &events);

@@ -6,13 +6,14 @@
 //! same-site form, so it is refused. Requests with a Bearer token, and writes without the
 //! session cookie (devices, CI), carry no ambient credential and are not checked.
 
-use crate::startup::SESSION_COOKIE;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::Router;
 use http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use http::{HeaderMap, Method, StatusCode};
+
+pub const SESSION_COOKIE: &str = "sluice_session";
 
 /// `public_url`: where people reach Sluice (`SLUICE_PUBLIC_URL`); its scheme is the one pages
 /// are served with. Without it, Sluice is reached as it serves: plain HTTP.

@@ -1,15 +1,15 @@
 //! The device protocol, kept exactly as real devices speak it (seed 000):
 //! `GET /v1/upgrade?arch&branch&boardversion&uuid&user`, the path-only legacy version file, and
-//! `POST /v1/log`. The update check reads only the in-memory catalog.
+//! `POST /v1/log`. The answers are `backend::devices::update_check`'s; this only parses and
+//! renders them.
 
 use super::forms::ClientAddress;
-use app::backend::client_address::ClientIp;
-use app::backend::clock::now_millis;
-use app::backend::devices::Seen;
-use app::backend::reports::ReportRecord;
-use app::backend::rollout_tracker::Decision;
+use app::backend::devices::reports::ReportRecord;
+use app::backend::devices::update_check::{self, Answer, HotPath, LegacyAnswer, UpdateCheck};
+use app::backend::edge::client_address::ClientIp;
+use app::backend::infra::clock::now_millis;
 use app::backend::AppState;
-use app::model::catalog::{CheckError, DistCatalog, OfferableBuild};
+use app::model::catalog::CheckError;
 use app::model::device_report::DeviceReport;
 use app::model::report_key;
 
@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, StatusCode};
-use serde::Serialize;
 use std::collections::HashMap;
 
 pub const MAX_REPORT_BYTES: usize = 64 * 1024;
@@ -44,17 +43,7 @@ fn check_error(error: CheckError) -> Response {
 }
 
 /// The query parameters, each required one present, short and printable.
-struct UpgradeQuery {
-    arch: String,
-    /// Absent (Recalbox's shipped client): the dist's stable channel.
-    branch: Option<String>,
-    boardversion: String,
-    uuid: String,
-    user: String,
-    dist: Option<String>,
-}
-
-fn parse_query(raw: Option<&str>) -> Result<UpgradeQuery, CheckError> {
+fn parse_query(raw: Option<&str>) -> Result<UpdateCheck, CheckError> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| CheckError::Invalid {
             field: "query",
@@ -77,7 +66,7 @@ fn parse_query(raw: Option<&str>) -> Result<UpgradeQuery, CheckError> {
             _ => Ok(None),
         }
     };
-    Ok(UpgradeQuery {
+    Ok(UpdateCheck {
         arch: take("arch", true)?.unwrap_or_default(),
         branch: take("branch", false)?,
         boardversion: take("boardversion", true)?.unwrap_or_default(),
@@ -123,56 +112,6 @@ mod tests {
     }
 }
 
-#[derive(Serialize)]
-struct OfferFile {
-    name: String,
-    url: String,
-    size: i64,
-    sha256: String,
-}
-
-#[derive(Serialize)]
-struct Offer {
-    url: String,
-    version: String,
-    files: Vec<OfferFile>,
-    mirrors: Vec<String>,
-    report_url: String,
-}
-
-fn offer(
-    state: &AppState,
-    dist: &DistCatalog,
-    build: &OfferableBuild,
-    board: &str,
-    uuid: &str,
-) -> Offer {
-    let mirrors = dist.download_bases(build, board, uuid);
-    let url = mirrors[0].clone();
-    let files = build
-        .files
-        .get(board)
-        .map(|files| {
-            files
-                .iter()
-                .map(|f| OfferFile {
-                    name: f.name.clone(),
-                    url: format!("{url}/{}", f.name),
-                    size: f.size,
-                    sha256: f.sha256.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Offer {
-        url,
-        version: build.version.clone(),
-        files,
-        mirrors,
-        report_url: format!("{}/v1/log", public_base(state)),
-    }
-}
-
 /// Where devices reach this server: the configured public URL, else the address it listens
 /// on. Never the request's `Host`, which the client chooses: a forged one would send devices'
 /// reports elsewhere.
@@ -206,70 +145,26 @@ pub async fn upgrade(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let query = match parse_query(raw.as_deref()) {
-        Ok(q) => q,
+    let check = match parse_query(raw.as_deref()) {
+        Ok(check) => check,
         Err(e) => return check_error(e),
     };
-    let catalog = state.catalog.get();
-    let dist = catalog.dist_for_device(
-        query.dist.as_deref(),
-        state.default_dist.as_deref(),
-        &query.arch,
-        &query.boardversion,
-    );
-    let decided = dist.and_then(|dist| {
-        let branch = query.branch.as_deref().unwrap_or(&dist.stable_channel);
-        let current = dist.current_key(&query.boardversion)?;
-        let build = dist.freshest_for(&query.arch, branch, current.as_ref())?;
-        Ok((dist, branch, current, build))
-    });
-    let (dist, branch, current, mut build) = match decided {
-        Ok(found) => found,
-        Err(e) => return check_error(e),
+    let report_url = format!("{}/v1/log", public_base(&state));
+    let hot = HotPath {
+        catalog: &state.catalog,
+        seen: &state.seen,
+        default_dist: state.default_dist.as_deref(),
+        report_url: &report_url,
     };
-    let now = now_millis();
-    let mut retry_after = None;
-    if let Some(rollout) = dist.rollout_for(branch) {
-        let baseline = build.map(|b| &b.key);
-        match state.catalog.rollouts.decide(
-            rollout,
-            &query.arch,
-            current.as_ref(),
-            baseline,
-            &query.uuid,
-            address,
-            now,
-        ) {
-            Decision::Baseline => {}
-            Decision::Offer => build = Some(&rollout.build),
-            Decision::Capped {
-                retry_after_seconds,
-            } => {
-                build = None;
-                retry_after = Some(retry_after_seconds);
-            }
+    match update_check::answer(&hot, &check, address, now_millis()) {
+        Err(e) => check_error(e),
+        Ok(Answer::NoUpdate {
+            retry_after_seconds,
+        }) => no_update(retry_after_seconds),
+        Ok(Answer::Offer(offer)) if answers_with_the_bare_url(&headers, check.branch.is_some()) => {
+            ([(CONTENT_TYPE, "text/plain; charset=utf-8")], offer.url).into_response()
         }
-    }
-    state.seen.note(
-        dist.id,
-        &query.uuid,
-        Seen {
-            board: query.arch.clone(),
-            branch: branch.to_string(),
-            user: query.user.clone(),
-            version: query.boardversion.clone(),
-            at: now,
-            offered: build.map(|b| b.version.clone()),
-        },
-    );
-    let Some(build) = build else {
-        return no_update(retry_after);
-    };
-    let answer = offer(&state, dist, build, &query.arch, &query.uuid);
-    if answers_with_the_bare_url(&headers, query.branch.is_some()) {
-        ([(CONTENT_TYPE, "text/plain; charset=utf-8")], answer.url).into_response()
-    } else {
-        Json(answer).into_response()
+        Ok(Answer::Offer(offer)) => Json(offer).into_response(),
     }
 }
 
@@ -290,47 +185,22 @@ pub async fn legacy_version(
     ClientAddress(address): ClientAddress,
     Path((dist, branch, board, file)): Path<(String, String, String, String)>,
 ) -> Response {
-    let catalog = state.catalog.get();
-    let found = catalog.dist(Some(&dist)).and_then(|dist| {
-        if dist.legacy_version_file.as_deref() != Some(file.as_str()) {
-            return Err(CheckError::Unknown {
-                field: "file",
-                message: format!("dist '{}' has no legacy version file '{file}'", dist.name),
-            });
-        }
-        Ok((dist, dist.freshest_for(&board, &branch, None)?))
-    });
-    let (dist, mut build) = match found {
-        Ok(found) => found,
-        Err(e) => return check_error(e),
-    };
-    // These clients send no uuid: a rollout's caps, per client address, are their canary.
-    if let Some(rollout) = dist.rollout_for(&branch) {
-        match state
-            .catalog
-            .rollouts
-            .decide_legacy(rollout, &board, &address, now_millis())
-        {
-            Decision::Baseline => {}
-            Decision::Offer => build = Some(&rollout.build),
-            Decision::Capped {
-                retry_after_seconds,
-            } if build.is_none() => return no_update(Some(retry_after_seconds)),
-            Decision::Capped { .. } => {}
-        }
-    }
-    match build {
-        Some(build) => (
+    let path = (
+        dist.as_str(),
+        branch.as_str(),
+        board.as_str(),
+        file.as_str(),
+    );
+    match update_check::answer_legacy(&state.catalog, path, &address, now_millis()) {
+        Ok(LegacyAnswer::Version(version)) => (
             [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{}\n", build.version),
+            format!("{version}\n"),
         )
             .into_response(),
-        None => device_error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "branch",
-            "no build is offered on this branch yet".into(),
-        ),
+        Ok(LegacyAnswer::Later {
+            retry_after_seconds,
+        }) => no_update(Some(retry_after_seconds)),
+        Err(e) => check_error(e),
     }
 }
 

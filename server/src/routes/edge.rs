@@ -6,8 +6,8 @@
 //! runs, unless it is a console page with its own (`page_nonce`).
 
 use super::input_guard;
-use app::backend::client_address::{ClientIp, TrustedProxies};
-use app::backend::page_policy;
+use app::backend::edge::client_address::{ClientIp, TrustedProxies};
+use app::backend::edge::page_policy;
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;

@@ -1,12 +1,12 @@
 //! Plain HTML form posts for first run, sign-in and sign-out, so they work with JavaScript off.
 //! A client that asks for JSON (`Accept: application/json`) gets JSON instead of redirects.
 
-use app::backend::audit::{self, Actor};
-use app::backend::caller::SESSION_USER_KEY;
-use app::backend::db::internal;
-use app::backend::server_fn::client_address;
-use app::backend::users::{self, UserRecord};
-use app::backend::{login, AppState};
+use app::backend::accounts::users::{self, UserRecord};
+use app::backend::edge::caller::SESSION_USER_KEY;
+use app::backend::edge::client_address::client_address;
+use app::backend::infra::audit::{self, Actor};
+use app::backend::infra::db::internal;
+use app::backend::{accounts::login, AppState};
 use app::AppError;
 use axum::extract::{FromRequestParts, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};

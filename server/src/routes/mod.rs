@@ -7,6 +7,7 @@ pub mod atom_feed;
 pub mod csrf;
 pub mod device;
 pub mod edge;
+pub mod endpoints;
 pub mod forms;
 pub mod health;
 pub mod input_guard;
@@ -15,37 +16,53 @@ pub mod page_nonce;
 pub mod release_stream;
 pub mod rpc_status;
 
-use app::backend::AppState;
+use app::model::{Access, Permission};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::post;
+use endpoints::Routes;
+use http::Method;
 
 /// Health and the device protocol: no session, no CSRF check, no console.
-pub fn device_router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/v1/upgrade", get(device::upgrade))
-        .route("/v1/dists/{dist}", get(device::dist_info))
-        .route(
+pub fn device_routes() -> Routes {
+    let anyone = Access::Anyone;
+    Routes::default()
+        .get("/healthz", anyone, health::healthz)
+        .get("/readyz", anyone, health::readyz)
+        .get("/v1/upgrade", anyone, device::upgrade)
+        .get("/v1/dists/{dist}", anyone, device::dist_info)
+        .get(
             "/legacy/{dist}/{branch}/{board}/{file}",
-            get(device::legacy_version),
+            anyone,
+            device::legacy_version,
         )
-        .route(
+        .add(
+            Method::POST,
             "/v1/log",
+            anyone,
             post(device::report).layer(DefaultBodyLimit::max(device::MAX_REPORT_BYTES)),
         )
 }
 
 /// The sign-in forms, `/api/v1` and the release stream's endpoints.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(forms::login))
-        .route("/logout", post(forms::logout))
-        .route("/setup", post(forms::setup))
-        .route("/event", post(release_stream::post_event))
-        .route("/release.json", get(release_stream::release_json))
-        .route("/status/{dist}/feed.atom", get(atom_feed::feed))
-        .nest("/api/v1", api_v1::router())
-        .layer(axum::middleware::from_fn(json_errors::rejections_as_json))
+pub fn routes() -> Routes {
+    let anyone = Access::Anyone;
+    Routes::default()
+        .post("/login", anyone, forms::login)
+        .post("/logout", anyone, forms::logout)
+        .post("/setup", anyone, forms::setup)
+        .post(
+            "/event",
+            Access::Needs(Permission::RecordReleaseEvent),
+            release_stream::post_event,
+        )
+        .get("/release.json", anyone, release_stream::release_json)
+        .get(
+            "/status/{dist}/feed.atom",
+            Access::PublicDistOr(Permission::ReadReleaseStream),
+            atom_feed::feed,
+        )
+        .nest("/api/v1", api_v1::routes())
+        .map_router(|router| {
+            router.layer(axum::middleware::from_fn(json_errors::rejections_as_json))
+        })
 }

@@ -1,9 +1,9 @@
 //! The Content-Security-Policy of console pages: a nonce made for each request of the console's
 //! router (never for health or the device protocol, which answer no page), handed to Leptos by
-//! the shell (`app::backend::page_policy::request_nonce`), and named in the policy of an HTML
+//! the shell (`app::backend::edge::page_policy::request_nonce`), and named in the policy of an HTML
 //! answer. The edge gives every other answer a policy under which nothing runs.
 
-use app::backend::page_policy;
+use app::backend::edge::page_policy;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;

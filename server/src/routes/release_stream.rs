@@ -2,9 +2,8 @@
 //! and the public `GET /release.json` that fedfind and other tools read.
 
 use super::api_v1::release_stream::{params, time_param, Params};
-use app::backend::clock::now_millis;
-use app::backend::release_stream::WRITERS;
-use app::backend::{release_views, AppState, Caller};
+use app::backend::infra::clock::now_millis;
+use app::backend::{release_stream::views as release_views, AppState, Caller};
 use app::model::release_stream::{parse_time_field, Action, NewReleaseEvent, ReleaseEvent};
 use app::AppError;
 use axum::extract::State;
@@ -17,7 +16,6 @@ pub async fn post_event(
     caller: Caller,
     query: Params,
 ) -> Result<(StatusCode, Json<ReleaseEvent>), AppError> {
-    caller.require(WRITERS)?;
     let query = params(query)?;
     let field = |name: &'static str| {
         query
@@ -40,7 +38,14 @@ pub async fn post_event(
         at,
         note: query.get("note").cloned().unwrap_or_default(),
     };
-    let event = release_views::record(&state, &caller.actor(), &new).await?;
+    let event = release_views::record(
+        &state.db,
+        &state.timelines,
+        &state.outbox,
+        &caller.actor(),
+        &new,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(event)))
 }
 
@@ -51,5 +56,7 @@ pub async fn release_json(
     query: Params,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let at = time_param(&params(query)?, "at", now_millis())?;
-    Ok(Json(release_views::release_json(&state, at).await?))
+    Ok(Json(
+        release_views::release_json(&state.db, &state.timelines, at).await?,
+    ))
 }

@@ -64,10 +64,12 @@ async fn the_first_run_form_creates_an_admin_and_is_then_gone_for_good(backend: 
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert!(app::backend::users::find_by_username(&app.db, "mallory")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        app::backend::accounts::users::find_by_username(&app.db, "mallory")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn the_first_run_form_refuses_differing_passwords(backend: Backend) {
@@ -84,7 +86,9 @@ async fn the_first_run_form_refuses_differing_passwords(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(location(&response), "/?error=mismatch");
-    assert!(!app::backend::users::any_exists(&app.db).await.unwrap());
+    assert!(!app::backend::accounts::users::any_exists(&app.db)
+        .await
+        .unwrap());
 }
 
 async fn the_first_run_page_disappears_when_a_user_is_added_from_the_cli(backend: Backend) {

@@ -135,10 +135,10 @@ async fn a_token_records_when_it_was_last_used(backend: Backend) {
         .cli(&["token", "create", "--name", "ci", "--role", "viewer"], "")
         .await;
     let secret = stdout.lines().last().unwrap().trim().to_string();
-    let before = app::backend::tokens::list(&app.db).await.unwrap();
+    let before = app::backend::accounts::tokens::list(&app.db).await.unwrap();
     assert_eq!(before[0].last_used_at, None);
     bearer(&app, "/api/v1/me", &secret).send().await.unwrap();
-    let after = app::backend::tokens::list(&app.db).await.unwrap();
+    let after = app::backend::accounts::tokens::list(&app.db).await.unwrap();
     assert!(after[0].last_used_at.is_some());
 }
 

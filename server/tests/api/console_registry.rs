@@ -238,7 +238,7 @@ async fn withdrawing_needs_a_reason_and_stops_the_offer(backend: Backend) {
             .status(),
         StatusCode::NO_CONTENT
     );
-    let audit = app::backend::audit::list(
+    let audit = app::backend::infra::audit::list(
         &app.db,
         &app::model::AuditFilter {
             actor: None,

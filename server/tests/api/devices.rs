@@ -253,8 +253,18 @@ async fn withdrawing_a_build_falls_back_to_the_freshest_still_allowed(backend: B
         "master-2017-08-25-1"
     );
 
+    // The reason is required on this edge as in the console.
+    let no_reason = admin
+        .post(app.at(&format!("/api/v1/builds/{}/withdraw", old["id"])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_reason.status(), StatusCode::BAD_REQUEST);
+    let body: Value = no_reason.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "reason");
     admin
         .post(app.at(&format!("/api/v1/builds/{}/withdraw", old["id"])))
+        .json(&json!({"reason": "superseded"}))
         .send()
         .await
         .unwrap();
@@ -494,7 +504,7 @@ async fn only_release_managers_and_admins_register_and_publish(backend: Backend)
 }
 
 async fn reports_arriving_together_keep_their_order_per_device(backend: Backend) {
-    use app::backend::reports::ReportRecord;
+    use app::backend::devices::reports::ReportRecord;
     use app::model::device_report::DeviceReport;
     let (app, admin) = recalbox(backend).await;
     register(

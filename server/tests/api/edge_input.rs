@@ -255,13 +255,13 @@ async fn a_typed_username_cannot_forge_audit_lines(backend: Backend) {
 async fn the_older_entries_link_of_the_audit_page_is_encoded(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.signed_in("admin", Role::Admin).await;
-    let actor = app::backend::audit::Actor {
+    let actor = app::backend::infra::audit::Actor {
         name: "a&b=c".into(),
         address: "198.51.100.1".into(),
     };
     let mut conn = app.db.pool.acquire().await.unwrap();
-    for _ in 0..=app::backend::audit::PAGE_SIZE {
-        app::backend::audit::record(&mut conn, &actor, "test.entry", "t", "")
+    for _ in 0..=app::backend::infra::audit::PAGE_SIZE {
+        app::backend::infra::audit::record(&mut conn, &actor, "test.entry", "t", "")
             .await
             .unwrap();
     }

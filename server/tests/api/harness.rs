@@ -1,8 +1,8 @@
 //! A real Sluice on a random port with its own fresh database, and clients to talk to it.
 
-use app::backend::audit::Actor;
-use app::backend::client_address::TrustedProxies;
-use app::backend::{users, Db};
+use app::backend::edge::client_address::TrustedProxies;
+use app::backend::infra::audit::Actor;
+use app::backend::{accounts::users, Db};
 use app::model::Role;
 use reqwest::header::LOCATION;
 use reqwest::{redirect, Client, Response, StatusCode};
@@ -150,7 +150,7 @@ impl TestApp {
     /// A fresh API token with this role.
     pub async fn token(&self, role: Role) -> String {
         let name = format!("t{}", COUNTER.fetch_add(1, Ordering::SeqCst));
-        app::backend::tokens::create(&self.db, &Actor::cli(), &name, role)
+        app::backend::accounts::tokens::create(&self.db, &Actor::cli(), &name, role)
             .await
             .expect("token created")
             .secret

@@ -6,8 +6,8 @@ use crate::harness::{Backend, TestApp};
 use crate::release_messages::{add_webhook, deliveries};
 use crate::release_pages::set_public;
 use crate::release_stream::{post_form, with_release_manager};
-use app::backend::audit::Actor;
-use app::backend::stream_slots::MAX_STREAMS_PER_ADDRESS;
+use app::backend::infra::audit::Actor;
+use app::backend::messaging::stream_slots::MAX_STREAMS_PER_ADDRESS;
 use app::model::Role;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::json;
@@ -53,9 +53,10 @@ async fn open_stream(client: &Client, url: String) -> Response {
 
 async fn a_revoked_token_stops_receiving_events(backend: Backend) {
     let (app, rm) = with_release_manager(backend).await;
-    let viewer = app::backend::tokens::create(&app.db, &Actor::cli(), "watcher", Role::Viewer)
-        .await
-        .unwrap();
+    let viewer =
+        app::backend::accounts::tokens::create(&app.db, &Actor::cli(), "watcher", Role::Viewer)
+            .await
+            .unwrap();
     let mut stream = open_stream(&app.api(&viewer.secret), app.at("/api/v1/events/stream")).await;
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
     let event = next_event(&mut stream)
@@ -66,7 +67,7 @@ async fn a_revoked_token_stops_receiving_events(backend: Backend) {
         "signed-in readers see who: {event}"
     );
 
-    app::backend::tokens::revoke(&app.db, &Actor::cli(), "watcher")
+    app::backend::accounts::tokens::revoke(&app.db, &Actor::cli(), "watcher")
         .await
         .unwrap();
     post_form(&app, &rm, "dist=fedora&release=35&state=branched&reached=1").await;

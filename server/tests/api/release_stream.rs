@@ -645,7 +645,7 @@ async fn a_restarted_server_loads_the_timelines_before_the_first_view(backend: B
     let (app, rm) = with_release_manager(backend).await;
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
     let app = app.restart().await;
-    let fedora = app::backend::release_stream::find_dist(&app.state.db, "fedora")
+    let fedora = app::backend::registry::stream_dists::find(&app.state.db, "fedora")
         .await
         .unwrap();
     let mut loaded = false;

@@ -27,11 +27,13 @@ async fn a_viewer_calling_an_admin_server_function_gets_403(backend: Backend) {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["code"], "forbidden");
     }
-    assert!(app::backend::users::find_by_username(&app.db, "eve")
-        .await
-        .unwrap()
-        .is_none());
-    let vera = app::backend::users::find_by_username(&app.db, "vera")
+    assert!(
+        app::backend::accounts::users::find_by_username(&app.db, "eve")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let vera = app::backend::accounts::users::find_by_username(&app.db, "vera")
         .await
         .unwrap()
         .unwrap();
@@ -87,10 +89,12 @@ async fn a_write_from_another_site_is_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(app::backend::users::find_by_username(&app.db, "eve")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        app::backend::accounts::users::find_by_username(&app.db, "eve")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_server_function_call_with_bad_arguments_answers_400(backend: Backend) {

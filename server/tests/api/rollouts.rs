@@ -639,15 +639,17 @@ async fn one_address_making_up_device_ids_cannot_use_up_a_cap(backend: Backend) 
     let app = TestApp::spawn_configured(backend, |config| {
         config.offers_per_address = 10;
         config.trusted_proxies =
-            app::backend::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
+            app::backend::edge::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
     })
     .await;
     let (app, admin) = fleet(app).await;
     start(
         &app,
         &admin,
+        // The hold keeps the background job from completing the rollout (it would, once its
+        // only step is healthy) while the test runs: a completed rollout is a publish, uncapped.
         json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"forged",
-               "steps":[{"percent":100}],"max_in_flight":50}),
+               "steps":[{"percent":100,"hold_minutes":60}],"max_in_flight":50}),
     )
     .await;
     let mut offered = 0;

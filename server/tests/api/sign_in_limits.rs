@@ -2,7 +2,7 @@
 //! they are checked, per-address limits, and an owner never locked out by someone else.
 
 use crate::harness::{Backend, TestApp, PASSWORD};
-use app::backend::passwords;
+use app::backend::accounts::passwords;
 use app::model::Role;
 use futures_util::future::join_all;
 use reqwest::{Client, Response, StatusCode};

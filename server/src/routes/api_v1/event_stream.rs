@@ -5,11 +5,13 @@
 //! the stream; anonymous readers are not told who recorded an event. Streams are counted per
 //! address and in total (`stream_slots`).
 
-use super::release_stream::{params, Params, READERS};
-use app::backend::client_address::ClientIp;
-use app::backend::outbox::{self, OutboxMessage};
-use app::backend::stream_slots::StreamSlot;
-use app::backend::{caller, release_stream, AppState, Caller};
+use super::release_stream::{params, Params};
+use app::backend::edge::client_address::ClientIp;
+use app::backend::messaging::outbox::{self, OutboxMessage};
+use app::backend::messaging::stream_slots::StreamSlot;
+use app::backend::registry::stream_dists;
+use app::backend::{edge::caller, AppState, Caller};
+use app::model::Permission;
 use app::AppError;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -52,12 +54,12 @@ impl Access {
         .await?;
         match &self.dist {
             Some(name) => {
-                release_stream::readable_dist(&state.db, caller.as_ref(), name).await?;
+                stream_dists::readable(&state.db, caller.as_ref().map(|c| c.role), name).await?;
             }
             None => caller
                 .as_ref()
                 .ok_or(AppError::Unauthorized)?
-                .require(READERS)?,
+                .require(Permission::ReadReleaseStream)?,
         }
         Ok(caller)
     }

@@ -1,4 +1,4 @@
-//! `/api/v1`: the REST API for scripts and CI. Every handler checks the caller's role itself.
+//! `/api/v1`: the REST API for scripts and CI. Each route names who may call it.
 
 mod accounts;
 mod devices;
@@ -9,90 +9,148 @@ mod rollouts;
 mod rules;
 mod webhooks;
 
-use app::backend::AppState;
+use super::endpoints::Routes;
+use app::model::{Access, Permission};
 use app::AppError;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::de::DeserializeOwned;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(accounts::me))
-        .route(
-            "/users",
-            get(accounts::list_users).post(accounts::create_user),
-        )
-        .route(
-            "/tokens",
-            get(accounts::list_tokens).post(accounts::create_token),
-        )
-        .route("/audit", get(accounts::list_audit))
-        .route(
-            "/dists",
-            get(registry::list_dists).post(registry::create_dist),
-        )
-        .route(
+pub fn routes() -> Routes {
+    use Permission::*;
+    let signed_in = Access::SignedIn;
+    let needs = Access::Needs;
+    let public_or_reader = Access::PublicDistOr(ReadReleaseStream);
+    Routes::default()
+        .get("/me", signed_in, accounts::me)
+        .get("/users", needs(ManageUsers), accounts::list_users)
+        .post("/users", needs(ManageUsers), accounts::create_user)
+        .get("/tokens", needs(ManageTokens), accounts::list_tokens)
+        .post("/tokens", needs(ManageTokens), accounts::create_token)
+        .get("/audit", needs(ReadAudit), accounts::list_audit)
+        .get("/dists", needs(ReadRegistry), registry::list_dists)
+        .post("/dists", needs(ManageDists), registry::create_dist)
+        .get(
             "/dists/{dist}/mirrors",
-            get(registry::list_mirrors).post(registry::add_mirror),
+            needs(ReadRegistry),
+            registry::list_mirrors,
         )
-        .route("/dists/{dist}/report-key", put(registry::set_report_key))
-        .route(
+        .post(
+            "/dists/{dist}/mirrors",
+            needs(ManageMirrors),
+            registry::add_mirror,
+        )
+        .put(
+            "/dists/{dist}/report-key",
+            needs(ManageDists),
+            registry::set_report_key,
+        )
+        .delete(
             "/dists/{dist}/mirrors/{id}",
-            delete(registry::remove_mirror),
+            needs(ManageMirrors),
+            registry::remove_mirror,
         )
-        .route("/dists/{dist}/versions", get(devices::version_counts))
-        .route("/dists/{dist}/devices", get(devices::search))
-        .route("/dists/{dist}/devices/{uuid}", get(devices::history))
-        .route(
-            "/builds",
-            get(registry::list_builds).post(registry::register_build),
+        .get(
+            "/dists/{dist}/versions",
+            needs(ReadDevices),
+            devices::version_counts,
         )
-        .route("/builds/{id}", get(registry::build_detail))
-        .route("/builds/{id}/withdraw", post(registry::withdraw_build))
-        .route(
+        .get("/dists/{dist}/devices", needs(ReadDevices), devices::search)
+        .get(
+            "/dists/{dist}/devices/{uuid}",
+            needs(ReadDevices),
+            devices::history,
+        )
+        .get("/builds", needs(ReadRegistry), registry::list_builds)
+        .post("/builds", needs(RegisterBuild), registry::register_build)
+        .get("/builds/{id}", needs(ReadRegistry), registry::build_detail)
+        .post(
+            "/builds/{id}/withdraw",
+            needs(WithdrawBuild),
+            registry::withdraw_build,
+        )
+        .post(
             "/channels/{dist}/{channel}/publish",
-            post(registry::publish),
+            needs(PublishBuild),
+            registry::publish,
         )
-        .route("/rollouts", get(rollouts::list).post(rollouts::create))
-        .route("/rollouts/{id}", get(rollouts::view))
-        .route("/rollouts/{id}/history", get(rollouts::history))
-        .route("/rollouts/{id}/bucket", get(rollouts::bucket))
-        .route("/rollouts/{id}/{action}", post(rollouts::steer))
-        .route(
+        .get("/rollouts", needs(ReadRollouts), rollouts::list)
+        .post("/rollouts", needs(SteerRollout), rollouts::create)
+        .get("/rollouts/{id}", needs(ReadRollouts), rollouts::view)
+        .get(
+            "/rollouts/{id}/history",
+            needs(ReadRollouts),
+            rollouts::history,
+        )
+        .get(
+            "/rollouts/{id}/bucket",
+            needs(ReadRollouts),
+            rollouts::bucket,
+        )
+        .post(
+            "/rollouts/{id}/{action}",
+            needs(SteerRollout),
+            rollouts::steer,
+        )
+        .get(
             "/events",
-            get(release_stream::list_events).post(release_stream::post_event),
+            needs(ReadReleaseStream),
+            release_stream::list_events,
         )
-        .route("/events/stream", get(event_stream::stream))
-        .route("/release-dists", get(release_stream::list_dists))
-        .route(
+        .post(
+            "/events",
+            needs(RecordReleaseEvent),
+            release_stream::post_event,
+        )
+        .get("/events/stream", public_or_reader, event_stream::stream)
+        .get(
+            "/release-dists",
+            public_or_reader,
+            release_stream::list_dists,
+        )
+        .get(
             "/dists/{dist}/states-by-release",
-            get(release_stream::states_by_release),
+            public_or_reader,
+            release_stream::states_by_release,
         )
-        .route(
+        .get(
             "/dists/{dist}/releases-by-state",
-            get(release_stream::releases_by_state),
+            public_or_reader,
+            release_stream::releases_by_state,
         )
-        .route(
+        .get(
             "/dists/{dist}/releases/{release}/history",
-            get(release_stream::history),
+            public_or_reader,
+            release_stream::history,
         )
-        .route("/dists/{dist}/diff", get(release_stream::diff))
-        .route(
+        .get("/dists/{dist}/diff", public_or_reader, release_stream::diff)
+        .put(
             "/dists/{dist}/release-settings",
-            put(release_stream::set_settings),
+            needs(ConfigureReleaseStream),
+            release_stream::set_settings,
         )
-        .route("/rules", get(rules::list).post(rules::create))
-        .route("/rules/{id}", delete(rules::remove))
-        .route("/webhooks", get(webhooks::list).post(webhooks::create))
-        .route("/webhooks/{id}/active", put(webhooks::set_active))
-        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
-        .route(
+        .get("/rules", needs(ManageReleaseRules), rules::list)
+        .post("/rules", needs(ManageReleaseRules), rules::create)
+        .delete("/rules/{id}", needs(ManageReleaseRules), rules::remove)
+        .get("/webhooks", needs(ManageWebhooks), webhooks::list)
+        .post("/webhooks", needs(ManageWebhooks), webhooks::create)
+        .put(
+            "/webhooks/{id}/active",
+            needs(ManageWebhooks),
+            webhooks::set_active,
+        )
+        .get(
+            "/webhooks/{id}/deliveries",
+            needs(ManageWebhooks),
+            webhooks::deliveries,
+        )
+        .post(
             "/webhooks/deliveries/{id}/redeliver",
-            post(webhooks::redeliver),
+            needs(ManageWebhooks),
+            webhooks::redeliver,
         )
-        .fallback(not_found)
+        .map_router(|router| router.fallback(not_found))
 }
 
 /// A JSON body whose problems answer 400 in the API's error format, naming what is wrong.

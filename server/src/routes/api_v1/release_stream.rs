@@ -2,14 +2,15 @@
 //! stream, and the public face of a dist. Public dists are readable without signing in; the
 //! others need a reader role.
 
-use app::backend::release_stream::WRITERS;
-use app::backend::release_stream::{self, DistRef};
-use app::backend::{release_views, AppState, Caller};
+use app::backend::registry::stream_dists;
+use app::backend::registry::stream_dists::DistRef;
+use app::backend::release_stream::events as release_stream;
+use app::backend::{release_stream::views as release_views, AppState, Caller};
 use app::model::release_stream::{
     parse_time_field, Action, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory,
     StreamDist, StreamDistSettings,
 };
-use app::model::Role;
+use app::model::Permission;
 use app::AppError;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -20,7 +21,6 @@ use http::{header, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub use app::backend::release_stream::READERS;
 const PAGE_MAX: i64 = 1000;
 
 pub type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -43,13 +43,13 @@ pub fn time_param(
     }
 }
 
-/// The dist, if this caller may read it (see `release_stream::readable_dist`).
+/// The dist, if this caller may read it (see `stream_dists::readable`).
 pub async fn readable_dist(
     state: &AppState,
     caller: &Result<Caller, AppError>,
     name: &str,
 ) -> Result<DistRef, AppError> {
-    release_stream::readable_dist(&state.db, caller.as_ref().ok(), name).await
+    stream_dists::readable(&state.db, caller.as_ref().ok().map(|c| c.role), name).await
 }
 
 /// What every "at a time" view starts with: the dist, if this caller may read it, and the time
@@ -62,7 +62,7 @@ async fn view_at(
 ) -> Result<(DistRef, i64), AppError> {
     let params = params(query)?;
     let dist = readable_dist(state, caller, dist).await?;
-    let at = time_param(&params, "at", app::backend::clock::now_millis())?;
+    let at = time_param(&params, "at", app::backend::infra::clock::now_millis())?;
     Ok((dist, at))
 }
 
@@ -72,11 +72,17 @@ pub async fn post_event(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ReleaseEvent>), AppError> {
-    caller.require(WRITERS)?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| AppError::validation("body", format!("not JSON: {e}")))?;
     let new = new_event_from_json(&body)?;
-    let event = release_views::record(&state, &caller.actor(), &new).await?;
+    let event = release_views::record(
+        &state.db,
+        &state.timelines,
+        &state.outbox,
+        &caller.actor(),
+        &new,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(event)))
 }
 
@@ -113,10 +119,9 @@ fn new_event_from_json(body: &Value) -> Result<NewReleaseEvent, AppError> {
 /// `GET /api/v1/events?since=ID&limit=N&dist=D`, or `format=jsonl` for the whole stream.
 pub async fn list_events(
     State(state): State<AppState>,
-    caller: Caller,
+    _caller: Caller,
     query: Params,
 ) -> Result<Response, AppError> {
-    caller.require(READERS)?;
     let params = params(query)?;
     let since = match params.get("since") {
         Some(s) => s
@@ -167,9 +172,9 @@ pub async fn list_dists(
     State(state): State<AppState>,
     caller: Result<Caller, AppError>,
 ) -> Result<Json<Vec<StreamDist>>, AppError> {
-    let only_public = !matches!(&caller, Ok(c) if c.require(READERS).is_ok());
+    let only_public = !matches!(&caller, Ok(c) if c.role.may(Permission::ReadReleaseStream));
     Ok(Json(
-        release_stream::list_dists(&state.db, only_public).await?,
+        stream_dists::list_dists(&state.db, only_public).await?,
     ))
 }
 
@@ -181,7 +186,7 @@ pub async fn states_by_release(
 ) -> Result<Json<OrderedMap>, AppError> {
     let (dist, at) = view_at(&state, &caller, &dist, query).await?;
     Ok(Json(
-        release_views::states_by_release(&state, &dist, at).await?,
+        release_views::states_by_release(&state.db, &state.timelines, &dist, at).await?,
     ))
 }
 
@@ -193,7 +198,7 @@ pub async fn releases_by_state(
 ) -> Result<Json<OrderedMap>, AppError> {
     let (dist, at) = view_at(&state, &caller, &dist, query).await?;
     Ok(Json(
-        release_views::releases_by_state(&state, &dist, at).await?,
+        release_views::releases_by_state(&state.db, &state.timelines, &dist, at).await?,
     ))
 }
 
@@ -205,7 +210,7 @@ pub async fn history(
 ) -> Result<Json<ReleaseHistory>, AppError> {
     let (dist, at) = view_at(&state, &caller, &dist, query).await?;
     Ok(Json(
-        release_views::history(&state, &dist, &release, at).await?,
+        release_views::history(&state.db, &state.timelines, &dist, &release, at).await?,
     ))
 }
 
@@ -220,10 +225,10 @@ pub async fn diff(
     if !params.contains_key("from") {
         return Err(AppError::validation("from", "is required"));
     }
-    let now = app::backend::clock::now_millis();
+    let now = app::backend::infra::clock::now_millis();
     let from = time_param(&params, "from", now)?;
     let to = time_param(&params, "to", now)?;
-    let body = release_views::diff_json(&state, &dist, from, to).await?;
+    let body = release_views::diff_json(&state.db, &state.timelines, &dist, from, to).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -235,8 +240,7 @@ pub async fn set_settings(
     Path(dist): Path<String>,
     super::ApiJson(settings): super::ApiJson<StreamDistSettings>,
 ) -> Result<Json<StreamDist>, AppError> {
-    caller.require(&[Role::Admin])?;
     Ok(Json(
-        release_stream::set_settings(&state.db, &caller.actor(), &dist, &settings).await?,
+        stream_dists::set_settings(&state.db, &caller.actor(), &dist, &settings).await?,
     ))
 }

@@ -1,0 +1,4 @@
+pub mod login;
+pub mod passwords;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,2 @@
+pub mod rollout_tracker;
+pub mod store;

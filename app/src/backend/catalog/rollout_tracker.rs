@@ -1,0 +1,486 @@
+//! The live side of rollouts, in memory: which devices were offered each running rollout's
+//! build, where each stands, the counts per step, and the caps' counters. The update check
+//! decides from this and the catalog alone; offers are written in batches, outcomes with the
+//! reports that carry them.
+
+use crate::backend::infra::db::{internal, plain_values_list, Db};
+use crate::error::AppError;
+use crate::model::catalog::{ActiveRollout, Catalog};
+use crate::model::device_report::DeviceReport;
+use crate::model::rollout::{self, CapVerdict, Counts, GrantStatus, RolloutState};
+use crate::model::version::VersionKey;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// One device's place in one rollout, as stored in `rollout_devices`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrantRow {
+    pub rollout_id: i64,
+    pub uuid: String,
+    pub step: usize,
+    pub status: GrantStatus,
+    pub offered_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Grant {
+    step: usize,
+    status: GrantStatus,
+    offered_at: i64,
+}
+
+#[derive(Debug, Default)]
+struct Tracked {
+    grants: HashMap<String, Grant>,
+    /// Clients of the legacy path (no uuid), by address: capped, never counted for health.
+    legacy: HashSet<String>,
+    /// When each offer of the last hour was made, oldest first.
+    recent: VecDeque<i64>,
+    whole: Counts,
+    steps: Vec<Counts>,
+    /// Set the moment the background job halts the rollout, before the catalog says so.
+    held: bool,
+    /// New offers per client address in the current policy minute (`by_address_since`).
+    by_address: HashMap<IpAddr, u32>,
+    by_address_since: i64,
+}
+
+impl Tracked {
+    fn set(&mut self, uuid: &str, grant: Grant) {
+        if let Some(old) = self.grants.insert(uuid.to_string(), grant) {
+            self.count(old, -1);
+        }
+        self.count(grant, 1);
+    }
+
+    fn count(&mut self, grant: Grant, delta: i64) {
+        self.whole.add(grant.status, delta);
+        if self.steps.len() <= grant.step {
+            self.steps.resize(grant.step + 1, Counts::default());
+        }
+        self.steps[grant.step].add(grant.status, delta);
+    }
+
+    /// Whether `address` may have one more new offer this minute (the count starts afresh
+    /// every policy minute, which also bounds the map to the addresses of one minute).
+    fn address_limit(
+        &mut self,
+        address: IpAddr,
+        limit: u32,
+        now: i64,
+        minute_ms: i64,
+    ) -> CapVerdict {
+        if now - self.by_address_since >= minute_ms {
+            self.by_address.clear();
+            self.by_address_since = now;
+        }
+        let offers = self.by_address.get(&address).copied().unwrap_or(0);
+        rollout::check_address_limit(offers, limit, self.by_address_since, now, minute_ms)
+    }
+
+    fn caps(&mut self, rollout: &ActiveRollout, now: i64, hour_ms: i64) -> CapVerdict {
+        while self.recent.front().is_some_and(|t| now - t >= hour_ms) {
+            self.recent.pop_front();
+        }
+        rollout::check_caps(
+            self.recent.len() as u64,
+            self.whole.in_flight(),
+            rollout.policy.max_grants_per_hour,
+            rollout.policy.max_in_flight,
+            self.recent.front().copied(),
+            now,
+            hour_ms,
+        )
+    }
+}
+
+/// What the update check does about a running rollout for one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The rollout does not concern this device: answer from the channel's published builds.
+    Baseline,
+    /// Offer the rollout's build.
+    Offer,
+    /// A cap is reached: no offer now, come back later.
+    Capped { retry_after_seconds: u64 },
+}
+
+/// Live counts of one rollout.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveCounts {
+    pub whole: Counts,
+    pub steps: Vec<Counts>,
+    pub grants_last_hour: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    rollouts: HashMap<i64, Tracked>,
+    /// New offers not yet written.
+    pending: Vec<GrantRow>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RolloutTracker {
+    inner: Arc<Mutex<Inner>>,
+    /// How long a policy minute lasts here: 60,000 ms, or less in a rehearsal.
+    minute_ms: i64,
+    /// New offers one client address may get per rollout and policy minute (0: no limit).
+    offers_per_address: u32,
+}
+
+/// The default of `offers_per_address`.
+pub const OFFERS_PER_ADDRESS: u32 = 10;
+
+impl Default for RolloutTracker {
+    fn default() -> Self {
+        RolloutTracker::new(60_000, OFFERS_PER_ADDRESS)
+    }
+}
+
+impl RolloutTracker {
+    pub fn new(minute_ms: i64, offers_per_address: u32) -> RolloutTracker {
+        RolloutTracker {
+            inner: Arc::default(),
+            minute_ms: minute_ms.max(1),
+            offers_per_address,
+        }
+    }
+
+    pub fn minute_ms(&self) -> i64 {
+        self.minute_ms
+    }
+
+    fn hour_ms(&self) -> i64 {
+        self.minute_ms * 60
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The decision for a device at `address` that would otherwise get `baseline` (or
+    /// nothing), recording the offer when one is made.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &self,
+        rollout: &ActiveRollout,
+        board: &str,
+        current: Option<&VersionKey>,
+        baseline: Option<&VersionKey>,
+        uuid: &str,
+        address: IpAddr,
+        now: i64,
+    ) -> Decision {
+        let build = &rollout.build;
+        if !build.files.contains_key(board)
+            || current.is_some_and(|c| c >= &build.key)
+            || baseline.is_some_and(|b| b >= &build.key)
+        {
+            return Decision::Baseline;
+        }
+        let hour_ms = self.hour_ms();
+        let mut inner = self.lock();
+        let Inner { rollouts, pending } = &mut *inner;
+        let tracked = rollouts.entry(rollout.id).or_default();
+        let running = rollout.state == RolloutState::Running && !tracked.held;
+        if let Some(grant) = tracked.grants.get(uuid) {
+            let withdrawn = !running && grant.status.may_be_withdrawn();
+            return if grant.status.is_final() || withdrawn {
+                Decision::Baseline
+            } else {
+                Decision::Offer
+            };
+        }
+        if !running || !rollout.eligible(uuid) {
+            return Decision::Baseline;
+        }
+        if let CapVerdict::Capped {
+            retry_after_seconds,
+        } = tracked.caps(rollout, now, hour_ms)
+        {
+            return Decision::Capped {
+                retry_after_seconds,
+            };
+        }
+        if let CapVerdict::Capped {
+            retry_after_seconds,
+        } = tracked.address_limit(address, self.offers_per_address, now, self.minute_ms)
+        {
+            return Decision::Capped {
+                retry_after_seconds,
+            };
+        }
+        *tracked.by_address.entry(address).or_insert(0) += 1;
+        let grant = Grant {
+            step: rollout.current_step,
+            status: GrantStatus::Offered,
+            offered_at: now,
+        };
+        tracked.set(uuid, grant);
+        tracked.recent.push_back(now);
+        pending.push(GrantRow {
+            rollout_id: rollout.id,
+            uuid: uuid.to_string(),
+            step: grant.step,
+            status: grant.status,
+            offered_at: now,
+            updated_at: now,
+        });
+        Decision::Offer
+    }
+
+    /// The legacy path: no uuid, no cohort; each client address is one offer under the caps.
+    pub fn decide_legacy(
+        &self,
+        rollout: &ActiveRollout,
+        board: &str,
+        address: &str,
+        now: i64,
+    ) -> Decision {
+        if !rollout.build.files.contains_key(board) {
+            return Decision::Baseline;
+        }
+        let hour_ms = self.hour_ms();
+        let mut inner = self.lock();
+        let tracked = inner.rollouts.entry(rollout.id).or_default();
+        if tracked.legacy.contains(address) {
+            return Decision::Offer;
+        }
+        if rollout.state != RolloutState::Running || tracked.held {
+            return Decision::Baseline;
+        }
+        match tracked.caps(rollout, now, hour_ms) {
+            CapVerdict::Capped {
+                retry_after_seconds,
+            } => Decision::Capped {
+                retry_after_seconds,
+            },
+            CapVerdict::Allowed => {
+                tracked.legacy.insert(address.to_string());
+                tracked.recent.push_back(now);
+                Decision::Offer
+            }
+        }
+    }
+
+    /// A report from a device: when it was offered the rollout's build, its new standing, to
+    /// be written with the report.
+    pub fn on_report(
+        &self,
+        rollout: &ActiveRollout,
+        report: &DeviceReport,
+        now: i64,
+    ) -> Option<GrantRow> {
+        let mut inner = self.lock();
+        let tracked = inner.rollouts.get_mut(&rollout.id)?;
+        let grant = *tracked.grants.get(&report.uuid)?;
+        let status =
+            grant
+                .status
+                .after_report(report.status, &report.boardversion, &rollout.build.version);
+        if status == grant.status {
+            return None;
+        }
+        tracked.set(&report.uuid, Grant { status, ..grant });
+        Some(GrantRow {
+            rollout_id: rollout.id,
+            uuid: report.uuid.clone(),
+            step: grant.step,
+            status,
+            offered_at: grant.offered_at,
+            updated_at: now,
+        })
+    }
+
+    /// Offers past the rollout's update timeout with no final report become failures.
+    pub fn expire(&self, rollout: &ActiveRollout, now: i64) -> Vec<GrantRow> {
+        let timeout_ms = i64::from(rollout.policy.update_timeout_minutes) * self.minute_ms;
+        let mut inner = self.lock();
+        let Some(tracked) = inner.rollouts.get_mut(&rollout.id) else {
+            return Vec::new();
+        };
+        let late: Vec<(String, Grant)> = tracked
+            .grants
+            .iter()
+            .filter(|(_, g)| rollout::timed_out(g.status, g.offered_at, now, timeout_ms))
+            .map(|(u, g)| (u.clone(), *g))
+            .collect();
+        late.into_iter()
+            .map(|(uuid, grant)| {
+                tracked.set(
+                    &uuid,
+                    Grant {
+                        status: GrantStatus::TimedOut,
+                        ..grant
+                    },
+                );
+                GrantRow {
+                    rollout_id: rollout.id,
+                    uuid,
+                    step: grant.step,
+                    status: GrantStatus::TimedOut,
+                    offered_at: grant.offered_at,
+                    updated_at: now,
+                }
+            })
+            .collect()
+    }
+
+    /// Stops new offers of a rollout at once, ahead of the catalog (an automatic halt).
+    pub fn hold(&self, rollout_id: i64) {
+        self.lock().rollouts.entry(rollout_id).or_default().held = true;
+    }
+
+    /// Counts of a rollout being tracked, `None` when it is not active.
+    pub fn counts(&self, rollout_id: i64, now: i64) -> Option<LiveCounts> {
+        let hour_ms = self.hour_ms();
+        let inner = self.lock();
+        let tracked = inner.rollouts.get(&rollout_id)?;
+        Some(LiveCounts {
+            whole: tracked.whole,
+            steps: tracked.steps.clone(),
+            grants_last_hour: tracked.recent.iter().filter(|t| now - *t < hour_ms).count() as u64,
+        })
+    }
+
+    /// Follows the catalog: loads the devices of rollouts that became active (after a restart,
+    /// or on another replica), forgets those that ended.
+    pub async fn sync(&self, db: &Db, catalog: &Catalog) -> Result<(), AppError> {
+        let active: HashSet<i64> = catalog
+            .dists
+            .iter()
+            .flat_map(|d| d.rollouts.values().map(|r| r.id))
+            .collect();
+        let missing: Vec<i64> = {
+            let mut inner = self.lock();
+            inner.rollouts.retain(|id, _| active.contains(id));
+            // Once the catalog itself says a rollout is not running, the early hold has done
+            // its job; a later resume must find it cleared.
+            for rollout in catalog.dists.iter().flat_map(|d| d.rollouts.values()) {
+                if rollout.state != RolloutState::Running {
+                    if let Some(tracked) = inner.rollouts.get_mut(&rollout.id) {
+                        tracked.held = false;
+                    }
+                }
+            }
+            active
+                .iter()
+                .filter(|id| !inner.rollouts.contains_key(id))
+                .copied()
+                .collect()
+        };
+        for id in missing {
+            let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+                "SELECT uuid, step, status, offered_at FROM rollout_devices WHERE rollout_id = $1",
+            )
+            .bind(id)
+            .fetch_all(&db.pool)
+            .await
+            .map_err(internal)?;
+            let mut tracked = Tracked::default();
+            let hour_ago = crate::backend::infra::clock::now_millis() - self.hour_ms();
+            let mut recent: Vec<i64> = Vec::new();
+            for (uuid, step, status, offered_at) in rows {
+                let status = GrantStatus::parse(&status).unwrap_or(GrantStatus::Failed);
+                tracked.set(
+                    &uuid,
+                    Grant {
+                        step: step.max(0) as usize,
+                        status,
+                        offered_at,
+                    },
+                );
+                if offered_at > hour_ago {
+                    recent.push(offered_at);
+                }
+            }
+            recent.sort_unstable();
+            tracked.recent = recent.into();
+            // Offers made here since the catalog changed are already counted; keep them.
+            let mut inner = self.lock();
+            if let Some(live) = inner.rollouts.remove(&id) {
+                for (uuid, grant) in live.grants {
+                    tracked.set(&uuid, grant);
+                }
+                tracked.recent.extend(live.recent);
+                tracked.legacy.extend(live.legacy);
+            }
+            inner.rollouts.insert(id, tracked);
+        }
+        Ok(())
+    }
+
+    /// Writes the offers made since the last flush.
+    pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
+        let pending = std::mem::take(&mut self.lock().pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut conn = db.pool.acquire().await.map_err(internal)?;
+        if let Err(e) = write_grants(&mut conn, &pending, false).await {
+            // Keep them for the next attempt.
+            self.lock().pending.extend(pending);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    pub fn spawn_flusher(&self, db: Db) {
+        let tracker = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(FLUSH_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = tracker.flush(&db).await {
+                    tracing::warn!(error = %e, "cannot write rollout offers yet; retrying");
+                }
+            }
+        });
+    }
+}
+
+/// Multi-row upsert of device standings. Offers never overwrite (a report may have moved the
+/// device on already); reports and timeouts do.
+pub async fn write_grants(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[GrantRow],
+    overwrite: bool,
+) -> Result<(), AppError> {
+    // One row per device and rollout in a statement: the last one wins.
+    let mut last: HashMap<(i64, &str), &GrantRow> = HashMap::new();
+    for row in rows {
+        last.insert((row.rollout_id, row.uuid.as_str()), row);
+    }
+    let rows: Vec<&GrantRow> = last.into_values().collect();
+    let conflict = if overwrite {
+        " ON CONFLICT (rollout_id, uuid) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at"
+    } else {
+        " ON CONFLICT (rollout_id, uuid) DO NOTHING"
+    };
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO rollout_devices (rollout_id, uuid, step, status, offered_at, updated_at) VALUES ",
+        );
+        sql.push_str(&plain_values_list(chunk.len(), 6));
+        sql.push_str(conflict);
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(row.rollout_id)
+                .bind(&row.uuid)
+                .bind(row.step as i64)
+                .bind(row.status.as_str())
+                .bind(row.offered_at)
+                .bind(row.updated_at);
+        }
+        query.execute(&mut *conn).await.map_err(internal)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,4 @@
+pub mod outbound;
+pub mod outbox;
+pub mod stream_slots;
+pub mod webhooks;

@@ -1,0 +1,3 @@
+pub mod builds;
+pub mod dists;
+pub mod stream_dists;

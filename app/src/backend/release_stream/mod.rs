@@ -1,0 +1,4 @@
+pub mod events;
+pub mod rules;
+pub mod timeline_cache;
+pub mod views;

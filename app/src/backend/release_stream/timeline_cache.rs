@@ -1,0 +1,208 @@
+//! The spans of each dist, as a `Timeline`, kept in memory and reused until the dist's stream
+//! grows, instead of hundreds of index lookups per request.
+//!
+//! How a replica knows its copy is still current:
+//! - On PostgreSQL it listens for the notice a trigger sends on every new event (migration
+//!   0006), whoever wrote it, so a view costs no database round trip at all. Events written
+//!   through this replica are forgotten at once (`changed`), before their request answers.
+//! - On SQLite, or while the listener is down, each view asks for the dist's newest event id
+//!   (one index probe) and reloads when it moved.
+
+use crate::backend::infra::db::{internal, pg_listener, Db, NativePool};
+use crate::backend::release_stream::events::{spans_of_dist, stream_dist_ids};
+use crate::error::AppError;
+use crate::model::timeline::Timeline;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const NOTIFY_CHANNEL: &str = "sluice_release_events";
+const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+struct Cached {
+    /// The dist's newest event id when the spans were read (they may be newer, never older).
+    version: i64,
+    timeline: Arc<Timeline>,
+    /// Trusted without asking the database: set only while listening, and only when no
+    /// notice came between the version check and now.
+    current: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TimelineCache {
+    by_dist: Arc<Mutex<HashMap<i64, Cached>>>,
+    /// One load at a time: when many requests miss together (a cold start, a write on a busy
+    /// status page), one reads the spans and the others wait for it instead of all reading.
+    loading: Arc<tokio::sync::Mutex<()>>,
+    /// Whether this replica hears of every new event (PostgreSQL `LISTEN` is up).
+    listening: Arc<AtomicBool>,
+    /// Counts changes heard of. A timeline checked before a change and stored after it is
+    /// stored as not current, so the next view checks its version again.
+    changes: Arc<AtomicU64>,
+}
+
+impl TimelineCache {
+    /// The dist's timeline (every span), as of its newest event.
+    pub async fn get(&self, db: &Db, dist_id: i64) -> Result<Arc<Timeline>, AppError> {
+        let seen = self.changes.load(Ordering::SeqCst);
+        if let Some(timeline) = self.current(dist_id) {
+            return Ok(timeline);
+        }
+        // Read before the spans: a write in between makes the cached spans newer than their
+        // version, never older, and the next request reloads.
+        let version = stream_version(db, dist_id).await?;
+        if let Some(timeline) = self.cached(dist_id, version, seen) {
+            return Ok(timeline);
+        }
+        let _one_load_at_a_time = self.loading.lock().await;
+        if let Some(timeline) = self.cached(dist_id, version, seen) {
+            return Ok(timeline);
+        }
+        let timeline = Arc::new(Timeline::new(spans_of_dist(db, dist_id).await?));
+        let mut by_dist = self.lock();
+        let current = self.unchanged_since(seen);
+        by_dist.insert(
+            dist_id,
+            Cached {
+                version,
+                timeline: timeline.clone(),
+                current,
+            },
+        );
+        Ok(timeline)
+    }
+
+    /// The dist's stream grew: its cached timeline is checked again on the next view.
+    pub fn changed(&self, dist_id: i64) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        if let Some(cached) = self.lock().get_mut(&dist_id) {
+            cached.current = false;
+        }
+    }
+
+    /// Any dist may have changed (a notice may have been missed).
+    fn all_changed(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        for cached in self.lock().values_mut() {
+            cached.current = false;
+        }
+    }
+
+    /// Loads the timeline of every dist with a release stream in the background, so that the first visitors after a start
+    /// find it in memory instead of waiting for the load (0.1–0.3 s for 100,000 events).
+    pub fn spawn_warm_up(&self, db: Db) {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let Ok(ids) = stream_dist_ids(&db).await else {
+                return;
+            };
+            for id in ids {
+                if cache.get(&db, id).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// On PostgreSQL, listens for new events until the process ends, reconnecting when the
+    /// connection drops. While it is down, views check versions as on SQLite.
+    pub fn spawn_listener(&self, db: Db) {
+        let NativePool::Postgres(pool) = db.native.clone() else {
+            return;
+        };
+        let cache = self.clone();
+        tokio::spawn(async move {
+            while !pool.is_closed() {
+                if let Err(e) = cache.listen(&pool).await {
+                    if !pool.is_closed() {
+                        tracing::warn!(error = %e, "release-event listener down; checking versions per view");
+                    }
+                }
+                tokio::time::sleep(RECONNECT_AFTER).await;
+            }
+        });
+    }
+
+    /// Hears notices until the listener fails.
+    async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+        let mut listener = pg_listener(pool, NOTIFY_CHANNEL).await?;
+        // What changed before the LISTEN was not heard: check every timeline once.
+        self.all_changed();
+        self.listening.store(true, Ordering::SeqCst);
+        let failed = loop {
+            match listener.try_recv().await {
+                Ok(Some(notice)) => match notice.payload().parse() {
+                    Ok(dist_id) => self.changed(dist_id),
+                    Err(_) => self.all_changed(),
+                },
+                // The connection dropped and is back, listening again; notices sent in between
+                // are lost.
+                Ok(None) => self.all_changed(),
+                Err(e) => break e,
+            }
+        };
+        self.listening.store(false, Ordering::SeqCst);
+        self.all_changed();
+        Err(failed)
+    }
+
+    /// Whether some timeline of the dist is in memory, however old.
+    pub fn holds(&self, dist_id: i64) -> bool {
+        self.lock().contains_key(&dist_id)
+    }
+
+    /// Whether this replica hears of every new event (for tests).
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    /// The cached timeline if it is known to be current without asking the database.
+    fn current(&self, dist_id: i64) -> Option<Arc<Timeline>> {
+        if !self.listening.load(Ordering::SeqCst) {
+            return None;
+        }
+        match self.lock().get(&dist_id) {
+            Some(cached) if cached.current => Some(cached.timeline.clone()),
+            _ => None,
+        }
+    }
+
+    /// The cached timeline if it is at least as new as `version`; trusted from then on when
+    /// nothing changed since `seen`.
+    fn cached(&self, dist_id: i64, version: i64, seen: u64) -> Option<Arc<Timeline>> {
+        let mut by_dist = self.lock();
+        // Under the lock: `changed` counts before it marks, so a notice either shows here or
+        // marks the entry after this.
+        let current = self.unchanged_since(seen);
+        match by_dist.get_mut(&dist_id) {
+            Some(cached) if cached.version >= version => {
+                cached.current |= current;
+                Some(cached.timeline.clone())
+            }
+            _ => None,
+        }
+    }
+
+    fn unchanged_since(&self, seen: u64) -> bool {
+        self.listening.load(Ordering::SeqCst) && self.changes.load(Ordering::SeqCst) == seen
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cached>> {
+        self.by_dist
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The id of the dist's newest event: it changes with every write to the dist's stream.
+async fn stream_version(db: &Db, dist_id: i64) -> Result<i64, AppError> {
+    let (version,): (i64,) =
+        sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM release_events WHERE dist_id = $1")
+            .bind(dist_id)
+            .fetch_one(&db.pool)
+            .await
+            .map_err(internal)?;
+    Ok(version)
+}

@@ -1,0 +1,2 @@
+pub mod publishing;
+pub mod store;

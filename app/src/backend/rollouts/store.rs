@@ -1,0 +1,792 @@
+//! Rollouts: creating one, steering it by hand, and the background job that advances, completes
+//! or halts it by the rules of `model::rollout`. Every change writes the rollout's history; the
+//! changes people make also go to the audit log.
+
+use crate::backend::catalog::rollout_tracker::{write_grants, LiveCounts, RolloutTracker};
+use crate::backend::catalog::store::CatalogStore;
+use crate::backend::infra::audit::{self, Actor};
+use crate::backend::infra::clock::now_millis;
+use crate::backend::infra::db::{internal, Db};
+use crate::backend::{registry::builds, registry::dists};
+use crate::error::AppError;
+use crate::model::catalog::ActiveRollout;
+use crate::model::rollout::{
+    self, advanced_percent, BucketView, Command, Counts, GrantStatus, NewRollout, RolloutEvent,
+    RolloutState, RolloutView, Tick,
+};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The actor of what the background job does.
+pub const SYSTEM: &str = "sluice";
+
+const SELECT: &str = "SELECT r.id, d.name, r.channel, r.build_id, b.version, r.policy, r.cohort_salt, r.state, \
+     r.current_step, r.percent, r.step_started_at, r.halt_reason, r.created_by, r.created_at, r.updated_at, \
+     r.dist_id FROM rollouts r JOIN dists d ON d.id = r.dist_id JOIN builds b ON b.id = r.build_id";
+
+type Row = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    f64,
+    i64,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+/// A rollout row, decoded.
+struct Stored {
+    id: i64,
+    dist: String,
+    dist_id: i64,
+    channel: String,
+    build_id: i64,
+    version: String,
+    policy: NewRollout,
+    salt: String,
+    state: RolloutState,
+    current_step: usize,
+    percent: f64,
+    step_started_at: i64,
+    halt_reason: Option<String>,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn decode(row: Row) -> Result<Stored, AppError> {
+    let policy: NewRollout = serde_json::from_str(&row.5).map_err(|e| {
+        tracing::error!(rollout = row.0, error = %e, "stored rollout policy unreadable");
+        AppError::Internal
+    })?;
+    Ok(Stored {
+        id: row.0,
+        dist: row.1,
+        channel: row.2,
+        build_id: row.3,
+        version: row.4,
+        policy,
+        salt: row.6,
+        state: RolloutState::parse(&row.7).ok_or(AppError::Internal)?,
+        current_step: row.8.max(0) as usize,
+        percent: row.9,
+        step_started_at: row.10,
+        halt_reason: row.11,
+        created_by: row.12,
+        created_at: row.13,
+        updated_at: row.14,
+        dist_id: row.15,
+    })
+}
+
+async fn load(db: &Db, id: i64) -> Result<Stored, AppError> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(internal)?;
+    decode(row.ok_or_else(|| AppError::not_found("rollout"))?)
+}
+
+/// Starts a rollout of a build of the stable branch to the stable channel; an older one still
+/// steering that channel is superseded. Answers the new rollout's id.
+/// The catalog is refreshed before this returns, so the next update check follows the rollout.
+pub async fn create(
+    db: &Db,
+    catalog: &CatalogStore,
+    actor: &Actor,
+    new: &NewRollout,
+) -> Result<i64, AppError> {
+    new.check()
+        .map_err(|(field, message)| AppError::validation(field, message))?;
+    let dist = dists::find(db, &new.dist)
+        .await
+        .map_err(|_| AppError::validation("dist", format!("unknown dist '{}'", new.dist)))?;
+    if new.channel != dist.stable_channel {
+        return Err(AppError::validation(
+            "channel",
+            format!(
+                "dist '{}' rolls out on its stable channel '{}' (dev branches get their builds at once)",
+                dist.name, dist.stable_channel
+            ),
+        ));
+    }
+    let build = builds::find_by_name(db, dist.id, &dist.stable_branch, &new.version)
+        .await?
+        .ok_or_else(|| {
+            AppError::validation(
+                "version",
+                format!(
+                    "no build '{}' on branch '{}' of dist '{}'",
+                    new.version, dist.stable_branch, dist.name
+                ),
+            )
+        })?;
+    let view = builds::view(db, build.0).await?;
+    if view.withdrawn_at.is_some() {
+        return Err(AppError::conflict(
+            "this build was withdrawn and cannot be rolled out",
+        ));
+    }
+    let now = now_millis();
+    let completes = new.completes_at_once();
+    let state = if completes {
+        RolloutState::Completed
+    } else {
+        RolloutState::Running
+    };
+    let percent = new.steps[0].percent;
+    let policy = serde_json::to_string(new).map_err(|_| AppError::Internal)?;
+    let mut tx = db.begin().await?;
+
+    let older: Vec<(i64, i64, f64)> = sqlx::query_as(
+        "SELECT id, current_step, percent FROM rollouts WHERE dist_id = $1 AND channel = $2 \
+         AND state IN ('running', 'paused', 'halted')",
+    )
+    .bind(dist.id)
+    .bind(&new.channel)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(internal)?;
+
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO rollouts (dist_id, channel, build_id, policy, cohort_salt, state, current_step, percent, \
+         step_started_at, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $8, $8) RETURNING id",
+    )
+    .bind(dist.id)
+    .bind(&new.channel)
+    .bind(build.0)
+    .bind(&policy)
+    .bind(new.cohort_salt.clone().unwrap_or_default())
+    .bind(state.as_str())
+    .bind(percent)
+    .bind(now)
+    .bind(&actor.name)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if new.cohort_salt.is_none() {
+        // The default salt is the rollout's own id: each rollout draws a new cohort.
+        sqlx::query("UPDATE rollouts SET cohort_salt = $1 WHERE id = $2")
+            .bind(id.to_string())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+    }
+    let why = format!("superseded by rollout {id} of {}", new.version);
+    force_state(
+        &mut tx,
+        older,
+        RolloutState::Superseded,
+        "supersede",
+        &why,
+        &actor.name,
+    )
+    .await?;
+    history(
+        &mut tx,
+        id,
+        &actor.name,
+        "create",
+        "",
+        RolloutState::Running,
+        0,
+        percent,
+    )
+    .await?;
+    if completes {
+        publish_to_channel(&mut tx, dist.id, &new.channel, build.0, &actor.name, now).await?;
+        history(
+            &mut tx,
+            id,
+            &actor.name,
+            "complete",
+            "published to every device",
+            state,
+            0,
+            percent,
+        )
+        .await?;
+    }
+    let target = format!("{}/{}", dist.name, new.channel);
+    let detail = format!("rollout {id} of {}", new.version);
+    audit::record(&mut tx, actor, "rollout.create", &target, &detail).await?;
+    tx.commit().await.map_err(internal)?;
+    catalog.changed(db).await?;
+    Ok(id)
+}
+
+/// The channel offers the build to every device from now on.
+async fn publish_to_channel(
+    conn: &mut AnyConnection,
+    dist_id: i64,
+    channel: &str,
+    build_id: i64,
+    by: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO channel_builds (dist_id, channel, build_id, published_by, published_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dist_id, channel, build_id) DO NOTHING",
+    )
+    .bind(dist_id)
+    .bind(channel)
+    .bind(build_id)
+    .bind(by)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn history(
+    conn: &mut AnyConnection,
+    rollout_id: i64,
+    actor: &str,
+    action: &str,
+    reason: &str,
+    state: RolloutState,
+    step: usize,
+    percent: f64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO rollout_history (rollout_id, at, actor, action, reason, state, step, percent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(rollout_id)
+    .bind(now_millis())
+    .bind(actor)
+    .bind(action)
+    .bind(reason)
+    .bind(state.as_str())
+    .bind(step as i64)
+    .bind(percent)
+    .execute(conn)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// What a change does to a rollout row.
+struct Change<'a> {
+    action: &'a str,
+    reason: String,
+    state: RolloutState,
+    step: usize,
+    percent: f64,
+    step_started_at: i64,
+    halt_reason: Option<String>,
+}
+
+/// Applies a change if the rollout is still as `seen` (a person and the background job may
+/// act at the same moment; the later one then sees the new state). False when it was not.
+async fn apply(
+    db: &Db,
+    seen: &Stored,
+    change: Change<'_>,
+    actor: &Actor,
+    audited: bool,
+) -> Result<bool, AppError> {
+    let now = now_millis();
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE rollouts SET state = $1, current_step = $2, percent = $3, step_started_at = $4, \
+         halt_reason = $5, updated_at = $6 WHERE id = $7 AND state = $8 AND current_step = $9 AND percent = $10",
+    )
+    .bind(change.state.as_str())
+    .bind(change.step as i64)
+    .bind(change.percent)
+    .bind(change.step_started_at)
+    .bind(change.halt_reason.clone())
+    .bind(now)
+    .bind(seen.id)
+    .bind(seen.state.as_str())
+    .bind(seen.current_step as i64)
+    .bind(seen.percent)
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    match change.state {
+        RolloutState::Completed => {
+            publish_to_channel(
+                &mut tx,
+                seen.dist_id,
+                &seen.channel,
+                seen.build_id,
+                &actor.name,
+                now,
+            )
+            .await?;
+        }
+        RolloutState::RolledBack => {
+            // The channel points back at the build it offered before this one.
+            sqlx::query(
+                "DELETE FROM channel_builds WHERE dist_id = $1 AND channel = $2 AND build_id = $3",
+            )
+            .bind(seen.dist_id)
+            .bind(&seen.channel)
+            .bind(seen.build_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        }
+        _ => {}
+    }
+    history(
+        &mut tx,
+        seen.id,
+        &actor.name,
+        change.action,
+        &change.reason,
+        change.state,
+        change.step,
+        change.percent,
+    )
+    .await?;
+    if audited {
+        let target = format!("{}/{} rollout {}", seen.dist, seen.channel, seen.id);
+        let detail = format!("{}: {}", change.action, change.reason);
+        audit::record(
+            &mut tx,
+            actor,
+            &format!("rollout.{}", change.action),
+            &target,
+            &detail,
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(internal)?;
+    Ok(true)
+}
+
+/// A person's command: pause, resume, halt, advance, roll back or set the percent.
+pub async fn command(
+    db: &Db,
+    catalog: &CatalogStore,
+    actor: &Actor,
+    id: i64,
+    command: Command,
+    percent: Option<f64>,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.len() > 1000 {
+        return Err(AppError::validation(
+            "reason",
+            "say why, in 1 to 1000 characters",
+        ));
+    }
+    let seen = load(db, id).await?;
+    let state = command.apply(seen.state).map_err(AppError::conflict)?;
+    let now = now_millis();
+    let mut change = Change {
+        action: command.as_str(),
+        reason: reason.to_string(),
+        state,
+        step: seen.current_step,
+        percent: seen.percent,
+        step_started_at: seen.step_started_at,
+        halt_reason: seen.halt_reason.clone(),
+    };
+    match command {
+        Command::Halt => change.halt_reason = Some(format!("halted by {}: {reason}", actor.name)),
+        Command::Advance => {
+            let next = seen.current_step + 1;
+            if next >= seen.policy.steps.len() {
+                change.state = RolloutState::Completed;
+                change.percent = 100.0;
+            } else {
+                change.step = next;
+                change.percent = advanced_percent(&seen.policy.steps, next, seen.percent);
+                change.step_started_at = now;
+            }
+        }
+        Command::SetPercent => {
+            let percent = percent.ok_or_else(|| AppError::validation("percent", "is required"))?;
+            if !(percent > 0.0 && percent <= 100.0) || (percent * 100.0).fract() != 0.0 {
+                return Err(AppError::validation(
+                    "percent",
+                    "must be above 0 and at most 100, with at most two decimals",
+                ));
+            }
+            change.percent = percent;
+        }
+        Command::Pause | Command::Resume | Command::Rollback => {}
+    }
+    if apply(db, &seen, change, actor, true).await? {
+        catalog.changed(db).await
+    } else {
+        Err(AppError::conflict(
+            "the rollout changed meanwhile; look again and retry",
+        ))
+    }
+}
+
+/// One pass of the background job over the rollouts the catalog holds: timeouts, then the
+/// health gate, the hold and the halt. True when a rollout changed.
+pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, AppError> {
+    let tracker = &catalog.rollouts;
+    let snapshot = catalog.get();
+    let mut changed = false;
+    for rollout in snapshot.dists.iter().flat_map(|d| d.rollouts.values()) {
+        let expired = tracker.expire(rollout, now);
+        if !expired.is_empty() {
+            let mut conn = db.pool.acquire().await.map_err(internal)?;
+            write_grants(&mut conn, &expired, true).await?;
+        }
+        if rollout.state != RolloutState::Running {
+            continue;
+        }
+        let counts = tracker.counts(rollout.id, now).unwrap_or_default();
+        let step = counts
+            .steps
+            .get(rollout.current_step)
+            .copied()
+            .unwrap_or_default();
+        let held = (now - rollout.step_started_at) as f64 / tracker.minute_ms() as f64;
+        let verdict = rollout::tick(
+            &rollout.policy.steps,
+            rollout.current_step,
+            held,
+            &step,
+            &counts.whole,
+            &rollout.policy.health,
+        );
+        if verdict != Tick::Nothing {
+            changed |= automatic(db, tracker, rollout, verdict, now).await?;
+        }
+    }
+    if changed {
+        catalog.changed(db).await?;
+    }
+    Ok(changed)
+}
+
+/// Advances, completes or halts a rollout by the rules, recording why.
+async fn automatic(
+    db: &Db,
+    tracker: &RolloutTracker,
+    rollout: &ActiveRollout,
+    verdict: Tick,
+    now: i64,
+) -> Result<bool, AppError> {
+    let seen = load(db, rollout.id).await?;
+    if seen.state != rollout.state
+        || seen.current_step != rollout.current_step
+        || seen.percent != rollout.percent
+    {
+        return Ok(false);
+    }
+    let base = Change {
+        action: "",
+        reason: String::new(),
+        state: seen.state,
+        step: seen.current_step,
+        percent: seen.percent,
+        step_started_at: seen.step_started_at,
+        halt_reason: seen.halt_reason.clone(),
+    };
+    let change = match verdict {
+        Tick::Nothing => return Ok(false),
+        Tick::Halt(why) => Change {
+            action: "halt",
+            reason: format!("automatic halt: {why}"),
+            state: RolloutState::Halted,
+            halt_reason: Some(why),
+            ..base
+        },
+        Tick::Advance => {
+            let next = seen.current_step + 1;
+            Change {
+                action: "advance",
+                reason: format!(
+                    "step {} held its time and is healthy",
+                    seen.current_step + 1
+                ),
+                step: next,
+                percent: advanced_percent(&seen.policy.steps, next, seen.percent),
+                step_started_at: now,
+                ..base
+            }
+        }
+        Tick::Complete => Change {
+            action: "complete",
+            reason: "the last step held its time and is healthy".into(),
+            state: RolloutState::Completed,
+            percent: 100.0,
+            ..base
+        },
+    };
+    let actor = Actor {
+        name: SYSTEM.into(),
+        address: "local".into(),
+    };
+    let halting = change.action == "halt";
+    if halting {
+        tracing::warn!(rollout = rollout.id, reason = %change.reason, "rollout halted");
+        tracker.hold(rollout.id);
+    }
+    apply(db, &seen, change, &actor, false).await
+}
+
+/// Runs the background job until the process ends: about four times per policy minute, at
+/// most once a second.
+pub fn spawn_ticker(db: Db, catalog: CatalogStore) {
+    let every = Duration::from_millis((catalog.rollouts.minute_ms() / 4).clamp(50, 1000) as u64);
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = tick(&db, &catalog, now_millis()).await {
+                tracing::warn!(error = %e, "rollout job failed; retrying");
+            }
+        }
+    });
+}
+
+/// Counts per step from the stored device standings, for rollouts no longer tracked live.
+async fn stored_counts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<Counts>>, AppError> {
+    let mut counts: HashMap<i64, Vec<Counts>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(counts);
+    }
+    let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT rollout_id, step, status, COUNT(*) FROM rollout_devices \
+         WHERE rollout_id IN ({id_list}) GROUP BY rollout_id, step, status"
+    ))
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    for (id, step, status, n) in rows {
+        let steps = counts.entry(id).or_default();
+        let step = step.max(0) as usize;
+        if steps.len() <= step {
+            steps.resize(step + 1, Counts::default());
+        }
+        if let Some(status) = GrantStatus::parse(&status) {
+            steps[step].add(status, n);
+        }
+    }
+    Ok(counts)
+}
+
+/// Rollouts with their counts: live from the tracker while active, else from the database (one
+/// query for them all).
+async fn with_counts(
+    db: &Db,
+    tracker: &RolloutTracker,
+    rollouts: Vec<Stored>,
+) -> Result<Vec<RolloutView>, AppError> {
+    let now = now_millis();
+    let live: HashMap<i64, LiveCounts> = rollouts
+        .iter()
+        .filter_map(|r| tracker.counts(r.id, now).map(|c| (r.id, c)))
+        .collect();
+    let stored_ids: Vec<i64> = rollouts
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !live.contains_key(id))
+        .collect();
+    let mut stored = stored_counts(db, &stored_ids).await?;
+    Ok(rollouts
+        .into_iter()
+        .map(|r| {
+            let (per_step, last_hour) = match live.get(&r.id) {
+                Some(live) => (live.steps.clone(), live.grants_last_hour),
+                None => (stored.remove(&r.id).unwrap_or_default(), 0),
+            };
+            assemble(r, per_step, last_hour, tracker.minute_ms())
+        })
+        .collect())
+}
+
+fn assemble(
+    stored: Stored,
+    counts_per_step: Vec<Counts>,
+    grants_last_hour: u64,
+    minute_ms: i64,
+) -> RolloutView {
+    let counts = counts_per_step
+        .iter()
+        .fold(Counts::default(), |all, step| all.plus(step));
+    let step_counts = counts_per_step
+        .get(stored.current_step)
+        .copied()
+        .unwrap_or_default();
+    let hold_ends_at = if stored.state.is_active() {
+        rollout::hold_ends_at(
+            &stored.policy.steps,
+            stored.current_step,
+            stored.step_started_at,
+            minute_ms,
+        )
+    } else {
+        None
+    };
+    let p = stored.policy;
+    RolloutView {
+        id: stored.id,
+        dist: stored.dist,
+        channel: stored.channel,
+        version: stored.version,
+        build_id: stored.build_id,
+        state: stored.state,
+        current_step: stored.current_step,
+        percent: stored.percent,
+        steps: p.steps,
+        step_started_at: stored.step_started_at,
+        hold_ends_at,
+        cohort_salt: stored.salt,
+        canary_uuids: p.canary_uuids,
+        deny_uuids: p.deny_uuids,
+        health: p.health,
+        update_timeout_minutes: p.update_timeout_minutes,
+        max_grants_per_hour: p.max_grants_per_hour,
+        max_in_flight: p.max_in_flight,
+        in_flight: counts.in_flight(),
+        counts,
+        step_counts,
+        counts_per_step,
+        grants_last_hour,
+        halt_reason: stored.halt_reason,
+        created_by: stored.created_by,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    }
+}
+
+pub async fn view(db: &Db, tracker: &RolloutTracker, id: i64) -> Result<RolloutView, AppError> {
+    let stored = load(db, id).await?;
+    let mut views = with_counts(db, tracker, vec![stored]).await?;
+    views.pop().ok_or(AppError::Internal)
+}
+
+/// The rollouts of a dist, newest first.
+pub async fn list(
+    db: &Db,
+    tracker: &RolloutTracker,
+    dist: &str,
+) -> Result<Vec<RolloutView>, AppError> {
+    let dist = dists::find(db, dist).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE r.dist_id = $1 ORDER BY r.id DESC LIMIT 200"
+    ))
+    .bind(dist.id)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    let rollouts = rows
+        .into_iter()
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    with_counts(db, tracker, rollouts).await
+}
+
+pub async fn history_of(db: &Db, id: i64) -> Result<Vec<RolloutEvent>, AppError> {
+    load(db, id).await?;
+    let rows: Vec<(i64, String, String, String, String, i64, f64)> = sqlx::query_as(
+        "SELECT at, actor, action, reason, state, step, percent FROM rollout_history \
+         WHERE rollout_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(at, actor, action, reason, state, step, percent)| RolloutEvent {
+                at,
+                actor,
+                action,
+                reason,
+                state: RolloutState::parse(&state).unwrap_or(RolloutState::Running),
+                step: step.max(0) as usize,
+                percent,
+            },
+        )
+        .collect())
+}
+
+/// A device's bucket in a rollout, and whether it is in.
+pub async fn bucket_of(db: &Db, id: i64, uuid: &str) -> Result<BucketView, AppError> {
+    let uuid = uuid.trim();
+    if uuid.is_empty() || uuid.len() > 256 {
+        return Err(AppError::validation("uuid", "must be 1 to 256 characters"));
+    }
+    let stored = load(db, id).await?;
+    Ok(rollout::explain_bucket(
+        &stored.salt,
+        uuid,
+        stored.percent,
+        &stored.policy.canary_uuids,
+        &stored.policy.deny_uuids,
+    ))
+}
+
+/// Withdrawing a build halts the rollouts that offer it.
+pub async fn halt_for_withdrawal(
+    conn: &mut AnyConnection,
+    build_id: i64,
+    by: &str,
+) -> Result<(), AppError> {
+    let active: Vec<(i64, i64, f64)> = sqlx::query_as(
+        "SELECT id, current_step, percent FROM rollouts WHERE build_id = $1 AND state IN ('running', 'paused')",
+    )
+    .bind(build_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(internal)?;
+    let why = format!("build withdrawn by {by}");
+    force_state(conn, active, RolloutState::Halted, "halt", &why, by).await?;
+    Ok(())
+}
+
+/// Moves rollouts (`(id, current step, percent)`) to `state` without a person's command: a
+/// newer rollout or a withdrawal decided it. Each one's history says why; a halt keeps the
+/// reason as its halt reason.
+async fn force_state(
+    conn: &mut AnyConnection,
+    rollouts: Vec<(i64, i64, f64)>,
+    state: RolloutState,
+    action: &str,
+    why: &str,
+    by: &str,
+) -> Result<(), AppError> {
+    let sql = if state == RolloutState::Halted {
+        "UPDATE rollouts SET state = $1, updated_at = $2, halt_reason = $4 WHERE id = $3"
+    } else {
+        "UPDATE rollouts SET state = $1, updated_at = $2 WHERE id = $3"
+    };
+    for (id, step, percent) in rollouts {
+        let mut update = sqlx::query(sql)
+            .bind(state.as_str())
+            .bind(now_millis())
+            .bind(id);
+        if state == RolloutState::Halted {
+            update = update.bind(why);
+        }
+        update.execute(&mut *conn).await.map_err(internal)?;
+        history(conn, id, by, action, why, state, step as usize, percent).await?;
+    }
+    Ok(())
+}
