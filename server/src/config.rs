@@ -1,6 +1,7 @@
 //! Typed configuration: command-line flags, each with an environment variable, and defaults
 //! that run on a laptop with no configuration at all.
 
+use crate::jobs::Decisions;
 use crate::serve::Limits;
 use app::backend::catalog::rollout_tracker::OFFERS_PER_ADDRESS;
 use app::backend::edge::client_address::TrustedProxies;
@@ -73,6 +74,9 @@ pub struct Config {
     pub connections: Limits,
     pub webhook_allow: OutboundPolicy,
     pub default_dist: Option<String>,
+    /// Whether rollout ticks and webhook deliveries run on their timers (always, but in tests
+    /// that drive them).
+    pub decisions: Decisions,
 }
 
 impl Config {
@@ -91,6 +95,7 @@ impl Config {
             connections: Limits::default(),
             webhook_allow: serve.webhook_allow.clone().unwrap_or_default(),
             default_dist: serve.default_dist.clone(),
+            decisions: Decisions::OnTimers,
         }
     }
 
@@ -110,6 +115,7 @@ impl Config {
             connections: Limits::default(),
             webhook_allow: OutboundPolicy::parse("127.0.0.1, ::1").expect("loopback"),
             default_dist: None,
+            decisions: Decisions::OnTimers,
         }
     }
 

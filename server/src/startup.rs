@@ -1,6 +1,7 @@
 //! Building the service and running it until a shutdown signal.
 
 use crate::config::{redact_url, Config};
+use crate::jobs::{Jobs, JobsError};
 use crate::routes;
 use app::backend::catalog::rollout_tracker::RolloutTracker;
 use app::backend::catalog::store::CatalogStore;
@@ -8,7 +9,6 @@ use app::backend::devices::check_ins::SeenBuffer;
 use app::backend::devices::reports::ReportWriter;
 use app::backend::infra::db::{DbError, NativePool};
 use app::backend::messaging::outbox::Outbox;
-use app::backend::rollouts::store as rollouts;
 use app::backend::{accounts::passwords, AppState, Db};
 use app::{shell, App};
 use axum::Router;
@@ -32,10 +32,8 @@ pub enum StartError {
     Database(#[from] DbError),
     #[error("cannot load the build catalog from the database")]
     Catalog,
-    #[error("cannot start the outbox worker")]
-    Outbox,
-    #[error("{0}")]
-    Amqp(String),
+    #[error(transparent)]
+    Jobs(#[from] JobsError),
     #[error("cannot prepare the session table: {0}")]
     Sessions(String),
     #[error("cannot listen on {address}: {source}")]
@@ -50,13 +48,18 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     pub state: AppState,
-    /// The outbox consumers, stopped as soon as shutdown begins; what they had not delivered
-    /// stays in the outbox for the next start.
-    workers: Vec<tokio::task::JoinHandle<()>>,
+    /// Every background task; stopped once the requests in flight are answered, writing what
+    /// is still buffered. What the outbox had not delivered stays there for the next start.
+    jobs: Jobs,
     limits: crate::serve::Limits,
 }
 
 impl Server {
+    /// The webhook sender, for delivering by hand.
+    pub fn webhooks(&self) -> crate::jobs::outbox_worker::WebhookSender {
+        self.jobs.webhooks()
+    }
+
     pub fn port(&self) -> u16 {
         self.local_addr().port()
     }
@@ -67,26 +70,14 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then finishes the requests in flight and writes what
-    /// is still buffered.
+    /// Serves until `shutdown` resolves, then finishes the requests in flight, then stops the
+    /// background tasks, which write what is still buffered.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let workers = self.workers;
-        let shutdown = async move {
-            shutdown.await;
-            for worker in workers {
-                worker.abort();
-            }
-        };
         crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
-        if let Err(e) = self.state.seen.flush(&self.state.db).await {
-            tracing::error!(error = %e, "could not write the last device check-ins");
-        }
-        if let Err(e) = self.state.catalog.rollouts.flush(&self.state.db).await {
-            tracing::error!(error = %e, "could not write the last rollout offers");
-        }
+        self.jobs.stop().await;
         Ok(())
     }
 
@@ -127,17 +118,12 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         config.offers_per_address,
     ));
     catalog.reload(&db).await.map_err(|_| StartError::Catalog)?;
-    catalog.spawn_refresher(db.clone());
-    catalog.rollouts.spawn_flusher(db.clone());
-    rollouts::spawn_ticker(db.clone(), catalog.clone());
-    let seen = SeenBuffer::default();
-    seen.spawn_flusher(db.clone());
-    let reports = ReportWriter::spawn(db.clone());
+    let (reports, report_queue) = ReportWriter::new();
     let state = AppState {
         db,
         leptos_options,
         catalog,
-        seen,
+        seen: SeenBuffer::default(),
         reports,
         outbox: Outbox::default(),
         timelines: Default::default(),
@@ -146,29 +132,17 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         default_dist: config.default_dist.clone(),
         public_url: config.public_url.clone(),
     };
-    state.timelines.spawn_listener(state.db.clone());
-    state.timelines.spawn_warm_up(state.db.clone());
-
-    let mut workers = crate::jobs::outbox_worker::spawn(state.clone())
-        .await
-        .map_err(|_| StartError::Outbox)?;
-    if let Some(url) = &config.amqp_url {
-        workers.push(
-            crate::jobs::amqp_publisher::spawn(state.clone(), url.clone())
-                .map_err(StartError::Amqp)?,
-        );
-    }
 
     let router = console_router(&state);
-    let router = match &state.db.native {
+    let (router, session_cleanup) = match &state.db.native {
         NativePool::Sqlite(pool) => {
             let store = SqliteStore::new(pool.clone());
             store
                 .migrate()
                 .await
                 .map_err(|e| StartError::Sessions(e.to_string()))?;
-            tokio::spawn(store.clone().continuously_delete_expired(SESSION_CLEANUP));
-            with_sessions(router, store, config)
+            let cleanup = store.clone().continuously_delete_expired(SESSION_CLEANUP);
+            (with_sessions(router, store, config), deleting(cleanup))
         }
         NativePool::Postgres(pool) => {
             let store = PostgresStore::new(pool.clone());
@@ -176,10 +150,13 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
                 .migrate()
                 .await
                 .map_err(|e| StartError::Sessions(e.to_string()))?;
-            tokio::spawn(store.clone().continuously_delete_expired(SESSION_CLEANUP));
-            with_sessions(router, store, config)
+            let cleanup = store.clone().continuously_delete_expired(SESSION_CLEANUP);
+            (with_sessions(router, store, config), deleting(cleanup))
         }
     };
+    let amqp_url = config.amqp_url.as_deref();
+    let decisions = config.decisions;
+    let jobs = Jobs::start(&state, decisions, report_queue, amqp_url, session_cleanup).await?;
     let router = routes::page_nonce::layer(routes::csrf::layer(router, config.public_url.clone()));
     let router = routes::device_routes()
         .into_router()
@@ -190,7 +167,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         listener,
         router,
         state,
-        workers,
+        jobs,
         limits: config.connections,
     })
 }
@@ -215,6 +192,17 @@ fn console_router(state: &AppState) -> Router {
             routes::rpc_status::bad_arguments_are_400,
         ))
         .with_state(state.clone())
+}
+
+/// The session table's cleanup as a background task: an error ends it, logged.
+fn deleting(
+    cleanup: impl Future<Output = Result<(), tower_sessions::session_store::Error>> + Send + 'static,
+) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        if let Err(e) = cleanup.await {
+            tracing::warn!(error = %e, "expired sessions are no longer deleted");
+        }
+    })
 }
 
 fn with_sessions<S>(router: Router, store: S, config: &Config) -> Router

@@ -99,10 +99,11 @@ struct Publisher {
     next_tag: u64,
 }
 
-/// Runs until the process ends: connects (again) when needed, publishes what is new.
-pub fn spawn(state: AppState, url: String) -> Result<tokio::task::JoinHandle<()>, String> {
-    let target = parse_url(&url)?;
-    Ok(tokio::spawn(async move {
+/// Connects (again) when needed and publishes what is new, for as long as it runs
+/// (`jobs::Jobs` runs it).
+pub fn run(state: AppState, url: &str) -> Result<impl std::future::Future<Output = ()>, String> {
+    let target = parse_url(url)?;
+    Ok(async move {
         let mut live = state.outbox.subscribe();
         let mut publisher: Option<Publisher> = None;
         loop {
@@ -119,7 +120,7 @@ pub fn spawn(state: AppState, url: String) -> Result<tokio::task::JoinHandle<()>
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
-    }))
+    })
 }
 
 /// Publishes the messages after the cursor batch by batch, moving the cursor past a batch

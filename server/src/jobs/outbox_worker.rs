@@ -14,6 +14,7 @@ use app::backend::messaging::webhooks::{self, DueDelivery};
 use app::backend::AppState;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
@@ -42,24 +43,10 @@ pub fn back_off(attempts: i64) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(0, 12)).min(Duration::from_secs(3600))
 }
 
-/// Starts the two loops: the live feed, and the webhook sender. A webhook that never answers
-/// holds up neither the live feed nor the other webhooks.
-pub async fn spawn(state: AppState) -> Result<Vec<JoinHandle<()>>, app::AppError> {
+/// The live feed's loop, starting after the outbox's last message (`jobs::Jobs` runs it).
+pub async fn live_feed(state: AppState) -> Result<impl Future<Output = ()>, app::AppError> {
     let live_after = outbox::last_id(&state.db).await?;
-    let client = reqwest::Client::builder()
-        .timeout(SEND_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(Arc::new(PolicyResolver(state.outbound.clone())))
-        .build()
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot build the webhook client");
-            app::AppError::Internal
-        })?;
-    Ok(vec![
-        tokio::spawn(live_loop(state.clone(), live_after)),
-        tokio::spawn(webhook_loop(state, client)),
-    ])
+    Ok(live_loop(state, live_after))
 }
 
 /// Waits for the next commit, or a tick at most.
@@ -90,45 +77,81 @@ async fn publish_live(state: &AppState, live_after: &mut i64) -> Result<(), app:
     }
 }
 
-async fn webhook_loop(state: AppState, client: reqwest::Client) {
-    let sending = Arc::new(Semaphore::new(SENDS_AT_ONCE));
-    let mut wake_ups = state.outbox.wake_ups();
-    loop {
-        if let Err(e) = send_due(&state, &client, &sending).await {
-            tracing::warn!(error = %e, "webhook round failed; retrying");
-        }
-        next_round(&mut wake_ups).await;
-    }
+/// Sends webhook deliveries. A webhook that never answers holds up neither the live feed nor
+/// the other webhooks: each send runs on its own, at most `SENDS_AT_ONCE` together.
+#[derive(Clone)]
+pub struct WebhookSender {
+    state: AppState,
+    client: reqwest::Client,
+    sending: Arc<Semaphore>,
 }
 
-/// Queues what is new, then claims as many due deliveries as there are free senders and sends
-/// each on its own, without waiting for them.
-async fn send_due(
-    state: &AppState,
-    client: &reqwest::Client,
-    sending: &Arc<Semaphore>,
-) -> Result<(), app::AppError> {
-    webhooks::dispatch_pending(&state.db).await?;
-    let free = sending.available_permits();
-    if free == 0 {
-        return Ok(());
+impl WebhookSender {
+    pub fn new(state: AppState) -> Result<WebhookSender, app::AppError> {
+        let client = reqwest::Client::builder()
+            .timeout(SEND_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(PolicyResolver(state.outbound.clone())))
+            .build()
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot build the webhook client");
+                app::AppError::Internal
+            })?;
+        Ok(WebhookSender {
+            state,
+            client,
+            sending: Arc::new(Semaphore::new(SENDS_AT_ONCE)),
+        })
     }
-    let now = now_millis();
-    let lease_until = now + LEASE.as_millis() as i64;
-    for delivery in webhooks::claim_due(&state.db, now, lease_until, free as i64).await? {
-        let Ok(permit) = sending.clone().try_acquire_owned() else {
-            break;
-        };
-        let state = state.clone();
-        let client = client.clone();
-        tokio::spawn(async move {
-            if let Err(e) = send(&state, &client, delivery).await {
-                tracing::warn!(error = %e, "cannot record a webhook attempt");
+
+    /// A round after every commit, and once a second (other replicas' writes, retries).
+    pub async fn run(self) {
+        let mut wake_ups = self.state.outbox.wake_ups();
+        loop {
+            if let Err(e) = self.round().await {
+                tracing::warn!(error = %e, "webhook round failed; retrying");
             }
-            drop(permit);
-        });
+            next_round(&mut wake_ups).await;
+        }
     }
-    Ok(())
+
+    /// One round, returning once each of its sends is recorded: how many there were. Tests
+    /// deliver with it instead of waiting for the background loop.
+    pub async fn deliver_due(&self) -> Result<usize, app::AppError> {
+        let sends = self.round().await?;
+        let count = sends.len();
+        for send in sends {
+            let _ = send.await;
+        }
+        Ok(count)
+    }
+
+    /// Queues what is new, then claims as many due deliveries as there are free senders and
+    /// starts each send on its own.
+    async fn round(&self) -> Result<Vec<JoinHandle<()>>, app::AppError> {
+        webhooks::dispatch_pending(&self.state.db).await?;
+        let free = self.sending.available_permits();
+        if free == 0 {
+            return Ok(Vec::new());
+        }
+        let now = now_millis();
+        let lease_until = now + LEASE.as_millis() as i64;
+        let mut sends = Vec::new();
+        for delivery in webhooks::claim_due(&self.state.db, now, lease_until, free as i64).await? {
+            let Ok(permit) = self.sending.clone().try_acquire_owned() else {
+                break;
+            };
+            let (state, client) = (self.state.clone(), self.client.clone());
+            sends.push(tokio::spawn(async move {
+                if let Err(e) = send(&state, &client, delivery).await {
+                    tracing::warn!(error = %e, "cannot record a webhook attempt");
+                }
+                drop(permit);
+            }));
+        }
+        Ok(sends)
+    }
 }
 
 async fn send(

@@ -7,6 +7,7 @@ use app::model::Role;
 use reqwest::header::LOCATION;
 use reqwest::{redirect, Client, Response, StatusCode};
 use server::config::Config;
+use server::jobs::Decisions;
 use server::startup;
 use sqlx::Connection;
 use std::io::Write;
@@ -31,7 +32,10 @@ pub struct TestApp {
     pub config: Config,
     pub db: Db,
     pub state: app::backend::AppState,
-    _shutdown: oneshot::Sender<()>,
+    /// Dropping it stops the server; `stop` waits until its background work has stopped.
+    shutdown: Option<oneshot::Sender<()>>,
+    serving: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    webhooks: server::jobs::outbox_worker::WebhookSender,
     _sqlite_dir: Option<tempfile::TempDir>,
     postgres_database: Option<String>,
 }
@@ -91,8 +95,9 @@ impl TestApp {
         let url = format!("http://{}", server.local_addr());
         let db = server.state.db.clone();
         let state = server.state.clone();
+        let webhooks = server.webhooks();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(server.run_until(async {
+        let serving = tokio::spawn(server.run_until(async {
             let _ = stopped.await;
         }));
         TestApp {
@@ -101,7 +106,9 @@ impl TestApp {
             config,
             db,
             state,
-            _shutdown: shutdown,
+            shutdown: Some(shutdown),
+            serving: Some(serving),
+            webhooks,
             _sqlite_dir: sqlite_dir,
             postgres_database,
         }
@@ -119,9 +126,44 @@ impl TestApp {
         configure(&mut config);
         let sqlite_dir = self._sqlite_dir.take();
         let postgres_database = self.postgres_database.take();
-        drop(self);
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.stop().await;
         TestApp::start(config, sqlite_dir, postgres_database).await
+    }
+
+    /// A Sluice whose rollout job and webhook sender run only when the test calls `tick` or
+    /// `deliver`.
+    pub async fn spawn_driven(backend: Backend) -> TestApp {
+        TestApp::spawn_configured(backend, |config| config.decisions = Decisions::WhenCalled).await
+    }
+
+    /// One pass of the rollout job, now.
+    pub async fn tick(&self) -> bool {
+        self.tick_at(app::backend::infra::clock::now_millis()).await
+    }
+
+    /// One pass of the rollout job as if it were `now` (milliseconds since the epoch): holds
+    /// and timeouts pass without waiting for them.
+    pub async fn tick_at(&self, now: i64) -> bool {
+        app::backend::rollouts::store::tick(&self.db, &self.state.catalog, now)
+            .await
+            .expect("the rollout job runs")
+    }
+
+    /// One round of webhook deliveries, returning once each is recorded: how many there were.
+    pub async fn deliver(&self) -> usize {
+        self.webhooks.deliver_due().await.expect("a delivery round")
+    }
+
+    /// Stops this Sluice as SIGTERM does, and returns once its requests are answered and its
+    /// background work has stopped, buffers written.
+    pub async fn stop(mut self) {
+        drop(self.shutdown.take());
+        if let Some(serving) = self.serving.take() {
+            serving
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
+        }
     }
 
     /// Another `sluice serve` on this app's database, as a second replica is. It owns nothing:

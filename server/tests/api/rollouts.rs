@@ -7,7 +7,6 @@ use app::model::Role;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 const OLD: &str = "master-2017-08-24-123456";
 const NEW: &str = "master-2017-08-26-891011";
@@ -67,14 +66,16 @@ async fn history_of(app: &TestApp, client: &Client, id: i64) -> Vec<Value> {
     history.as_array().unwrap().clone()
 }
 
-/// Waits (up to 15 s) until the rollout is in `state`, answering its view.
+/// Drives the rollout job a policy minute further each pass (at most 150 passes) until the
+/// rollout is in `state`, answering its view: holds and timeouts pass without being waited for.
 async fn until_state(app: &TestApp, client: &Client, id: i64, state: &str) -> Value {
-    for _ in 0..150 {
+    let start = app::backend::infra::clock::now_millis();
+    for pass in 0..150 {
+        app.tick_at(start + pass * app.config.minute_ms).await;
         let view = state_of(app, client, id).await;
         if view["state"] == state {
             return view;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!(
         "rollout {id} never became {state}: {}",
@@ -687,8 +688,8 @@ async fn reports_for_a_device_never_offered_do_not_count_toward_health(backend: 
         report(&app, &uuid, OLD, "STARTED").await;
         report(&app, &uuid, OLD, "FAILED").await;
     }
-    // The background job has had time to act on them, had they counted.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The rollout job acts on what counts: these do not.
+    app.tick().await;
     let view = state_of(&app, &admin, id).await;
     assert_eq!(view["state"], "running", "{view}");
     assert_eq!(view["counts"]["failed"], 0, "{view}");
@@ -747,7 +748,7 @@ async fn a_dist_that_requires_a_report_key_counts_only_reports_carrying_it(backe
         report_with_key(&app, &device, "FAILED", Some("fleet-key-guess")).await,
         StatusCode::UNAUTHORIZED
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.tick().await;
     let view = state_of(&app, &admin, id).await;
     assert_eq!(view["state"], "running", "{view}");
     assert_eq!(view["counts"]["failed"], 0);

@@ -12,9 +12,7 @@ use crate::model::version::VersionKey;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
 const ROWS_PER_STATEMENT: usize = 400;
 
 /// One device's place in one rollout, as stored in `rollout_devices`.
@@ -411,6 +409,10 @@ impl RolloutTracker {
                 }
                 tracked.recent.extend(live.recent);
                 tracked.legacy.extend(live.legacy);
+                // What only memory knows: an early halt, and this minute's offers per address.
+                tracked.held = live.held;
+                tracked.by_address = live.by_address;
+                tracked.by_address_since = live.by_address_since;
             }
             inner.rollouts.insert(id, tracked);
         }
@@ -430,19 +432,6 @@ impl RolloutTracker {
             return Err(e);
         }
         Ok(())
-    }
-
-    pub fn spawn_flusher(&self, db: Db) {
-        let tracker = self.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(FLUSH_EVERY);
-            loop {
-                every.tick().await;
-                if let Err(e) = tracker.flush(&db).await {
-                    tracing::warn!(error = %e, "cannot write rollout offers yet; retrying");
-                }
-            }
-        });
     }
 }
 
@@ -484,3 +473,6 @@ pub async fn write_grants(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

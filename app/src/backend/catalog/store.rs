@@ -3,7 +3,7 @@
 //! replicas through PostgreSQL `LISTEN/NOTIFY` (plus a periodic refresh as a safety net).
 
 use crate::backend::catalog::rollout_tracker::RolloutTracker;
-use crate::backend::infra::db::{internal, pg_listener, Db, NativePool};
+use crate::backend::infra::db::{internal, Db, NativePool};
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, BuildFile, Catalog, DistCatalog, OfferableBuild};
 use crate::model::mirrors::Mirror;
@@ -11,10 +11,8 @@ use crate::model::rollout::{NewRollout, RolloutState};
 use crate::model::version::VersionScheme;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 pub const NOTIFY_CHANNEL: &str = "sluice_catalog";
-const REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug, Default)]
 pub struct CatalogStore {
@@ -65,34 +63,6 @@ impl CatalogStore {
             Err(poisoned) => *poisoned.into_inner() = catalog,
         }
         Ok(())
-    }
-
-    /// Keeps this replica's catalog fresh until the process ends.
-    pub fn spawn_refresher(&self, db: Db) {
-        let store = self.clone();
-        tokio::spawn(async move {
-            let mut listener = match &db.native {
-                NativePool::Postgres(pool) => match pg_listener(pool, NOTIFY_CHANNEL).await {
-                    Ok(listener) => Some(listener),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot LISTEN for catalog changes; refreshing periodically");
-                        None
-                    }
-                },
-                NativePool::Sqlite(_) => None,
-            };
-            loop {
-                match listener.as_mut() {
-                    Some(l) => {
-                        let _ = tokio::time::timeout(REFRESH_EVERY, l.recv()).await;
-                    }
-                    None => tokio::time::sleep(REFRESH_EVERY).await,
-                }
-                if let Err(e) = store.reload(&db).await {
-                    tracing::warn!(error = %e, "catalog refresh failed; keeping the previous one");
-                }
-            }
-        });
     }
 }
 

@@ -7,9 +7,7 @@ use crate::error::AppError;
 use crate::model::dist::{DeviceHistory, DeviceView, ReportView, VersionCount};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
 const ROWS_PER_STATEMENT: usize = 400;
 
 /// One update check, as remembered until the next flush.
@@ -63,19 +61,6 @@ impl SeenBuffer {
                 Err(e)
             }
         }
-    }
-
-    pub fn spawn_flusher(&self, db: Db) {
-        let buffer = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(FLUSH_EVERY);
-            loop {
-                tick.tick().await;
-                if let Err(e) = buffer.flush(&db).await {
-                    tracing::warn!(error = %e, "writing device check-ins failed; will retry");
-                }
-            }
-        });
     }
 }
 

@@ -34,26 +34,15 @@ pub struct ReportWriter {
     queue: mpsc::Sender<Pending>,
 }
 
+/// The other end of a `ReportWriter`: the loop that writes batches (`server::jobs` runs it).
+pub struct ReportQueue {
+    incoming: mpsc::Receiver<Pending>,
+}
+
 impl ReportWriter {
-    pub fn spawn(db: Db) -> ReportWriter {
-        let (queue, mut incoming) = mpsc::channel::<Pending>(QUEUE);
-        tokio::spawn(async move {
-            while let Some(first) = incoming.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match incoming.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
-                let records: Vec<&ReportRecord> = batch.iter().map(|p| &p.record).collect();
-                let result = write(&db, &records).await;
-                for pending in batch {
-                    let _ = pending.done.send(result.clone());
-                }
-            }
-        });
-        ReportWriter { queue }
+    pub fn new() -> (ReportWriter, ReportQueue) {
+        let (queue, incoming) = mpsc::channel::<Pending>(QUEUE);
+        (ReportWriter { queue }, ReportQueue { incoming })
     }
 
     /// Returns once the report is committed.
@@ -64,6 +53,49 @@ impl ReportWriter {
             .await
             .map_err(|_| AppError::Internal)?;
         committed.await.map_err(|_| AppError::Internal)?
+    }
+}
+
+impl ReportQueue {
+    /// Writes what arrives, a batch at a time, until `stop` resolves; then writes what is
+    /// already queued and returns.
+    pub async fn run(mut self, db: Db, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut stopping = false;
+        loop {
+            let first = if stopping {
+                self.incoming.recv().await
+            } else {
+                tokio::select! {
+                    first = self.incoming.recv() => first,
+                    () = &mut stop => {
+                        // No new reports; the queued ones are still written and answered.
+                        stopping = true;
+                        self.incoming.close();
+                        self.incoming.recv().await
+                    }
+                }
+            };
+            let Some(first) = first else {
+                return;
+            };
+            self.write_batch(&db, first).await;
+        }
+    }
+
+    async fn write_batch(&mut self, db: &Db, first: Pending) {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match self.incoming.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let records: Vec<&ReportRecord> = batch.iter().map(|p| &p.record).collect();
+        let result = write(db, &records).await;
+        for pending in batch {
+            let _ = pending.done.send(result.clone());
+        }
     }
 }
 

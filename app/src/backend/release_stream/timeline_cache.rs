@@ -8,17 +8,15 @@
 //! - On SQLite, or while the listener is down, each view asks for the dist's newest event id
 //!   (one index probe) and reloads when it moved.
 
-use crate::backend::infra::db::{internal, pg_listener, Db, NativePool};
+use crate::backend::infra::db::{internal, pg_listener, Db};
 use crate::backend::release_stream::events::{spans_of_dist, stream_dist_ids};
 use crate::error::AppError;
 use crate::model::timeline::Timeline;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub const NOTIFY_CHANNEL: &str = "sluice_release_events";
-const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 struct Cached {
@@ -90,43 +88,19 @@ impl TimelineCache {
         }
     }
 
-    /// Loads the timeline of every dist with a release stream in the background, so that the first visitors after a start
-    /// find it in memory instead of waiting for the load (0.1–0.3 s for 100,000 events).
-    pub fn spawn_warm_up(&self, db: Db) {
-        let cache = self.clone();
-        tokio::spawn(async move {
-            let Ok(ids) = stream_dist_ids(&db).await else {
-                return;
-            };
-            for id in ids {
-                if cache.get(&db, id).await.is_err() {
-                    return;
-                }
-            }
-        });
+    /// Loads the timeline of every dist with a release stream, so that the first visitors
+    /// after a start find it in memory instead of waiting for the load (0.1–0.3 s for 100,000
+    /// events).
+    pub async fn warm_up(&self, db: &Db) -> Result<(), AppError> {
+        for id in stream_dist_ids(db).await? {
+            self.get(db, id).await?;
+        }
+        Ok(())
     }
 
-    /// On PostgreSQL, listens for new events until the process ends, reconnecting when the
-    /// connection drops. While it is down, views check versions as on SQLite.
-    pub fn spawn_listener(&self, db: Db) {
-        let NativePool::Postgres(pool) = db.native.clone() else {
-            return;
-        };
-        let cache = self.clone();
-        tokio::spawn(async move {
-            while !pool.is_closed() {
-                if let Err(e) = cache.listen(&pool).await {
-                    if !pool.is_closed() {
-                        tracing::warn!(error = %e, "release-event listener down; checking versions per view");
-                    }
-                }
-                tokio::time::sleep(RECONNECT_AFTER).await;
-            }
-        });
-    }
-
-    /// Hears notices until the listener fails.
-    async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    /// On PostgreSQL, hears notices of new events until the listener fails. While it is down,
+    /// views check versions as on SQLite.
+    pub async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
         let mut listener = pg_listener(pool, NOTIFY_CHANNEL).await?;
         // What changed before the LISTEN was not heard: check every timeline once.
         self.all_changed();

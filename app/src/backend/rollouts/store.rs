@@ -16,7 +16,6 @@ use crate::model::rollout::{
 };
 use sqlx::AnyConnection;
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The actor of what the background job does.
 pub const SYSTEM: &str = "sluice";
@@ -544,22 +543,6 @@ async fn automatic(
         tracker.hold(rollout.id);
     }
     apply(db, &seen, change, &actor, false).await
-}
-
-/// Runs the background job until the process ends: about four times per policy minute, at
-/// most once a second.
-pub fn spawn_ticker(db: Db, catalog: CatalogStore) {
-    let every = Duration::from_millis((catalog.rollouts.minute_ms() / 4).clamp(50, 1000) as u64);
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            if let Err(e) = tick(&db, &catalog, now_millis()).await {
-                tracing::warn!(error = %e, "rollout job failed; retrying");
-            }
-        }
-    });
 }
 
 /// Counts per step from the stored device standings, for rollouts no longer tracked live.
