@@ -39,6 +39,7 @@ test-e2e: test-tools
 
 lint:
 	cargo fmt --all -- --check
+	python3 scripts/module-cycles.py app/src:app server/src:server
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
 	cargo clippy -p server --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -608,6 +608,8 @@ pub fn timed_out(status: GrantStatus, offered_at: i64, now: i64, timeout_ms: i64
     !status.is_final() && now - offered_at >= timeout_ms
 }
 
+pub mod plan;
+
 #[cfg(test)]
 mod tests;
 

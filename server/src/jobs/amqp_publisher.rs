@@ -123,6 +123,18 @@ pub fn run(state: AppState, url: &str) -> Result<impl std::future::Future<Output
     })
 }
 
+/// One round by hand (tests with `Decisions::WhenCalled`): connects, publishes what is new
+/// and confirmed, disconnects.
+pub async fn publish_pending(state: &AppState, url: &str) -> Result<(), String> {
+    let target = parse_url(url)?;
+    let mut publisher = None;
+    let result = publish_new(state, &target, &mut publisher).await;
+    if let Some(p) = publisher {
+        let _ = p.connection.close().await;
+    }
+    result
+}
+
 /// Publishes the messages after the cursor batch by batch, moving the cursor past a batch
 /// only once the broker has confirmed all of it.
 async fn publish_new(

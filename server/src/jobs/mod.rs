@@ -48,8 +48,9 @@ pub enum Decisions {
     /// Every job runs on its timer (a real server).
     #[default]
     OnTimers,
-    /// The rollout job and the webhook sender run only when called (`tick_rollouts`,
-    /// `WebhookSender::deliver_due`), so a test decides when they happen. Everything else (the
+    /// The rollout job and the senders (webhooks, AMQP) run only when called (`tick_rollouts`,
+    /// `WebhookSender::deliver_due`, `amqp_publisher::publish_pending`), so a test decides
+    /// when they happen. Everything else (the
     /// writers, the catalog and timeline refreshes, the live feed) still runs.
     WhenCalled,
 }
@@ -93,7 +94,7 @@ impl Jobs {
         if on_timers {
             jobs.spawn("webhook sender", jobs.webhooks.clone().run());
         }
-        if let Some(url) = amqp_url {
+        if let Some(url) = amqp_url.filter(|_| on_timers) {
             let publisher = amqp_publisher::run(state.clone(), url).map_err(JobsError::Amqp)?;
             jobs.spawn("AMQP publisher", publisher);
         }

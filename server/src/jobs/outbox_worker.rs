@@ -109,17 +109,17 @@ impl WebhookSender {
     pub async fn run(self) {
         let mut wake_ups = self.state.outbox.wake_ups();
         loop {
-            if let Err(e) = self.round().await {
+            if let Err(e) = self.round(now_millis()).await {
                 tracing::warn!(error = %e, "webhook round failed; retrying");
             }
             next_round(&mut wake_ups).await;
         }
     }
 
-    /// One round, returning once each of its sends is recorded: how many there were. Tests
-    /// deliver with it instead of waiting for the background loop.
-    pub async fn deliver_due(&self) -> Result<usize, app::AppError> {
-        let sends = self.round().await?;
+    /// One round of what is due at `now`, returning once each of its sends is recorded: how
+    /// many there were. Tests deliver with it instead of waiting for the background loop.
+    pub async fn deliver_due(&self, now: i64) -> Result<usize, app::AppError> {
+        let sends = self.round(now).await?;
         let count = sends.len();
         for send in sends {
             let _ = send.await;
@@ -129,13 +129,14 @@ impl WebhookSender {
 
     /// Queues what is new, then claims as many due deliveries as there are free senders and
     /// starts each send on its own.
-    async fn round(&self) -> Result<Vec<JoinHandle<()>>, app::AppError> {
+    async fn round(&self, now: i64) -> Result<Vec<JoinHandle<()>>, app::AppError> {
         webhooks::dispatch_pending(&self.state.db).await?;
+        // What was just queued is due now: never claim with a clock older than the queueing.
+        let now = now.max(now_millis());
         let free = self.sending.available_permits();
         if free == 0 {
             return Ok(Vec::new());
         }
-        let now = now_millis();
         let lease_until = now + LEASE.as_millis() as i64;
         let mut sends = Vec::new();
         for delivery in webhooks::claim_due(&self.state.db, now, lease_until, free as i64).await? {

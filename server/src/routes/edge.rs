@@ -3,7 +3,10 @@
 //! `X-Forwarded-For` only from trusted proxies), control characters are refused
 //! (`input_guard`), and the answer gets the headers every answer carries: no MIME sniffing, no
 //! framing, no referrer sent to other sites, and a Content-Security-Policy under which nothing
-//! runs, unless it is a console page with its own (`page_nonce`).
+//! runs, unless it is a console page with its own (`page_nonce`). Each request gets an id,
+//! sent back as `X-Request-Id` and carried by a tracing span around everything that handles
+//! it, so that every log line of the request names it (in place of tower-http's `TraceLayer`,
+//! which would be a layer of its own).
 
 use super::input_guard;
 use app::backend::edge::client_address::{ClientIp, TrustedProxies};
@@ -17,6 +20,23 @@ use http::header::{
 };
 use http::HeaderValue;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use tracing::Instrument;
+
+const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
+/// The request's id: this process's start time and a counter, unique per process run.
+fn next_request_id() -> String {
+    static STARTED: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    format!("{started:x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
 
 pub fn layer(router: Router, proxies: TrustedProxies) -> Router {
     router.layer(middleware::from_fn(move |request, next| {
@@ -29,8 +49,19 @@ async fn edge(proxies: TrustedProxies, mut request: Request, next: Next) -> Resp
         let client = proxies.client(peer.ip(), request.headers());
         request.extensions_mut().insert(ClientIp(client));
     }
-    let mut response = input_guard::check(request, next).await;
+    let id = next_request_id();
+    // The path as Debug: escaped, whatever it holds.
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = ?request.uri().path()
+    );
+    let mut response = input_guard::check(request, next).instrument(span).await;
     let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(REQUEST_ID, value);
+    }
     headers
         .entry(CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(page_policy::NOT_A_PAGE));

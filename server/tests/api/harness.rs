@@ -50,11 +50,6 @@ impl TestApp {
         TestApp::spawn_configured(backend, |config| config.minute_ms = minute_ms).await
     }
 
-    /// A Sluice that also publishes to AMQP at `amqp_url`.
-    pub async fn spawn_with_amqp(backend: Backend, amqp_url: Option<String>) -> TestApp {
-        TestApp::spawn_configured(backend, |config| config.amqp_url = amqp_url).await
-    }
-
     /// A Sluice behind a reverse proxy on this machine: requests name their client in
     /// `X-Forwarded-For`, as a proxy would.
     pub async fn spawn_behind_proxy(backend: Backend) -> TestApp {
@@ -151,7 +146,24 @@ impl TestApp {
 
     /// One round of webhook deliveries, returning once each is recorded: how many there were.
     pub async fn deliver(&self) -> usize {
-        self.webhooks.deliver_due().await.expect("a delivery round")
+        self.deliver_at(app::backend::infra::clock::now_millis())
+            .await
+    }
+
+    /// A round of deliveries as if it were `now`: retries whose back-off has passed by then.
+    pub async fn deliver_at(&self, now: i64) -> usize {
+        self.webhooks
+            .deliver_due(now)
+            .await
+            .expect("a delivery round")
+    }
+
+    /// Publishes to the configured AMQP broker what is new, returning once it is confirmed.
+    pub async fn publish_amqp(&self) {
+        let url = self.config.amqp_url.as_deref().expect("an AMQP URL");
+        server::jobs::amqp_publisher::publish_pending(&self.state, url)
+            .await
+            .expect("the broker confirms");
     }
 
     /// Stops this Sluice as SIGTERM does, and returns once its requests are answered and its

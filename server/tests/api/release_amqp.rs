@@ -8,7 +8,6 @@ use amqprs::connection::{Connection, OpenConnectionArguments};
 use amqprs::FieldValue;
 use app::model::Role;
 use serde_json::Value;
-use std::time::Duration;
 
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -39,27 +38,26 @@ async fn listen() -> (Connection, Channel, String) {
     (connection, channel, queue)
 }
 
-/// The first message about `release` (tests running at the same time publish too).
+/// The first message about `release` on the queue (tests running at the same time publish
+/// too); the queue running empty first is a failure.
 async fn message_about(
     channel: &Channel,
     queue: &str,
     release: &str,
 ) -> amqprs::channel::GetMessage {
-    for _ in 0..100 {
+    loop {
         let got = channel
             .basic_get(BasicGetArguments::new(queue).no_ack(true).finish())
             .await
             .unwrap();
-        if let Some(message) = got {
-            let body: Value = serde_json::from_slice(&message.2).unwrap_or(Value::Null);
-            if body["release"] == release {
-                return message;
-            }
-            continue;
+        let Some(message) = got else {
+            panic!("no message about {release} on the queue");
+        };
+        let body: Value = serde_json::from_slice(&message.2).unwrap_or(Value::Null);
+        if body["release"] == release {
+            return message;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no message arrived on the queue");
 }
 
 fn header<'a>(properties: &'a amqprs::BasicProperties, name: &str) -> Option<&'a FieldValue> {
@@ -71,10 +69,14 @@ async fn a_release_event_is_consumed_from_rabbitmq_in_the_fedora_messaging_forma
     backend: Backend,
 ) {
     let (_connection, channel, queue) = listen().await;
-    let app = TestApp::spawn_with_amqp(backend, Some(AMQP_URL.into())).await;
+    let app = TestApp::spawn_configured(backend, |config| {
+        config.amqp_url = Some(AMQP_URL.into());
+        config.decisions = server::jobs::Decisions::WhenCalled;
+    })
+    .await;
     let rm = app.api(&app.token(Role::ReleaseManager).await);
-    // Let the publisher take its place at the end of the (empty) outbox first.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The publisher's first round takes its place at the end of the (empty) outbox.
+    app.publish_amqp().await;
     let tag = format!("{:?}-{}", backend, std::process::id());
     let response = post_form(
         &app,
@@ -83,6 +85,7 @@ async fn a_release_event_is_consumed_from_rabbitmq_in_the_fedora_messaging_forma
     )
     .await;
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    app.publish_amqp().await;
 
     let (get_ok, properties, body) = message_about(&channel, &queue, &tag).await;
     assert_eq!(get_ok.routing_key(), "sluice.release.state.entered");

@@ -2,7 +2,7 @@
 //! signed webhooks, and a delivery survives a restart.
 
 use crate::harness::{Backend, TestApp};
-use crate::release_stream::{post_form, with_release_manager};
+use crate::release_stream::{post_form, release_manager_of, with_release_manager};
 use app::model::Role;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -35,17 +35,12 @@ impl Receiver {
         self.received.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<(bool, Value, String)> {
-        for _ in 0..150 {
-            if self.messages().len() >= count {
-                return self.messages();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the webhook received {} of {count} messages",
-            self.messages().len()
-        );
+    /// What it has received once `app` has run a round of deliveries: exactly `count`.
+    async fn after_delivery(&self, app: &TestApp, count: usize) -> Vec<(bool, Value, String)> {
+        app.deliver().await;
+        let messages = self.messages();
+        assert_eq!(messages.len(), count, "{messages:?}");
+        messages
     }
 }
 
@@ -109,7 +104,7 @@ pub(crate) async fn deliveries(app: &TestApp, webhook: i64) -> Value {
 }
 
 async fn webhooks_receive_every_event_signed_with_their_secret(backend: Backend) {
-    let (app, rm) = with_release_manager(backend).await;
+    let (app, rm) = release_manager_of(TestApp::spawn_driven(backend).await).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let (webhook, secret) = add_webhook(&app, &url).await;
@@ -117,33 +112,32 @@ async fn webhooks_receive_every_event_signed_with_their_secret(backend: Backend)
 
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
     post_form(&app, &rm, "dist=fedora&release=33&state=active&reached=0").await;
-    let messages = receiver.wait_for(2).await;
+    let mut messages = receiver.after_delivery(&app, 2).await;
     assert!(
         messages.iter().all(|(signed, _, _)| *signed),
         "signatures verify"
     );
-    assert_eq!(messages[0].1["release"], "34");
-    assert_eq!(messages[0].1["was_in_state"], false);
-    assert_eq!(messages[0].2, "sluice.release.state.entered");
-    assert_eq!(messages[1].2, "sluice.release.state.left");
+    // Each delivery is sent on its own: they may arrive in either order.
+    messages.sort_by_key(|(_, body, _)| body["release"].as_str().map(String::from));
+    let (entered, left) = (&messages[1], &messages[0]);
+    assert_eq!(entered.1["release"], "34");
+    assert_eq!(entered.1["was_in_state"], false);
+    assert_eq!(entered.2, "sluice.release.state.entered");
+    assert_eq!(left.1["release"], "33");
+    assert_eq!(left.2, "sluice.release.state.left");
+    let entered = entered.1.clone();
 
     // The delivery log shows both delivered; a redelivery sends the same message again.
-    let mut log = deliveries(&app, webhook).await;
-    for _ in 0..50 {
-        if log
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|d| !d["delivered_at"].is_null())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        log = deliveries(&app, webhook).await;
-    }
+    let log = deliveries(&app, webhook).await;
     assert_eq!(log.as_array().unwrap().len(), 2);
+    assert!(log
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| !d["delivered_at"].is_null()));
     assert_eq!(log[0]["last_status"], 204);
     let admin = app.api(&app.token(Role::Admin).await);
+    // The log is newest first: the older delivery is the "entered" message's.
     let first = log[1]["id"].as_i64().unwrap();
     let again = admin
         .post(app.at(&format!("/api/v1/webhooks/deliveries/{first}/redeliver")))
@@ -151,8 +145,8 @@ async fn webhooks_receive_every_event_signed_with_their_secret(backend: Backend)
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::ACCEPTED);
-    let messages = receiver.wait_for(3).await;
-    assert_eq!(messages[2].1, messages[0].1);
+    let messages = receiver.after_delivery(&app, 3).await;
+    assert_eq!(messages[2].1, entered);
     assert!(messages[2].0);
 
     // Only admins manage webhooks.
@@ -161,7 +155,7 @@ async fn webhooks_receive_every_event_signed_with_their_secret(backend: Backend)
 }
 
 async fn an_outbox_entry_is_delivered_after_a_restart(backend: Backend) {
-    let (app, rm) = with_release_manager(backend).await;
+    let (app, rm) = release_manager_of(TestApp::spawn_driven(backend).await).await;
     // The receiver is down while the event is written.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -169,22 +163,21 @@ async fn an_outbox_entry_is_delivered_after_a_restart(backend: Backend) {
     let (webhook, secret) = add_webhook(&app, &format!("http://{address}/hook")).await;
     let response = post_form(&app, &rm, "dist=fedora&release=35&state=branched&reached=1").await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let mut failed = false;
-    for _ in 0..50 {
-        let log = deliveries(&app, webhook).await;
-        if log[0]["attempts"].as_i64().unwrap_or(0) >= 1 {
-            assert!(log[0]["delivered_at"].is_null());
-            failed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(failed, "the first attempt failed and was logged");
+    assert_eq!(app.deliver().await, 1);
+    let log = deliveries(&app, webhook).await;
+    assert_eq!(
+        log[0]["attempts"], 1,
+        "the first attempt failed and was logged"
+    );
+    assert!(log[0]["delivered_at"].is_null());
 
     let app = app.restart().await;
     let listener = tokio::net::TcpListener::bind(address).await.unwrap();
     let receiver = Receiver::start_on(listener, secret).await;
-    let messages = receiver.wait_for(1).await;
+    // The retry is due a second after the failure.
+    let later = app::backend::infra::clock::now_millis() + 2_000;
+    assert_eq!(app.deliver_at(later).await, 1);
+    let messages = receiver.messages();
     assert!(messages[0].0);
     assert_eq!(messages[0].1["release"], "35");
     drop(app);
@@ -251,7 +244,7 @@ async fn the_live_stream_sends_each_event_as_it_is_recorded(backend: Backend) {
 }
 
 async fn a_rule_sends_its_webhook_the_event_when_a_release_enters_the_state(backend: Backend) {
-    let (app, rm) = with_release_manager(backend).await;
+    let (app, rm) = release_manager_of(TestApp::spawn_driven(backend).await).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let (webhook, secret) = add_webhook(&app, &url).await;
@@ -295,8 +288,8 @@ async fn a_rule_sends_its_webhook_the_event_when_a_release_enters_the_state(back
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
     post_form(&app, &rm, "dist=fedora&release=33&state=stable&reached=1").await;
     post_form(&app, &rm, "dist=fedora&release=33&state=stable&reached=1").await;
-    let messages = receiver.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let messages = receiver.after_delivery(&app, 1).await;
+    app.deliver().await;
     let messages_after = receiver.messages();
     assert_eq!(
         messages_after.len(),
@@ -312,7 +305,7 @@ async fn a_rule_sends_its_webhook_the_event_when_a_release_enters_the_state(back
 }
 
 async fn an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console(backend: Backend) {
-    let (app, rm) = with_release_manager(backend).await;
+    let (app, rm) = release_manager_of(TestApp::spawn_driven(backend).await).await;
     let admin = app.signed_in("alice", Role::Admin).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -333,15 +326,8 @@ async fn an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console(b
     assert!(html.contains("Switch off"), "{html}");
 
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=1").await;
-    receiver.wait_for(1).await;
-    let mut html = String::new();
-    for _ in 0..50 {
-        html = page_text(&admin, &app.at(&format!("/admin/webhooks/{id}"))).await;
-        if html.contains(">delivered<") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    receiver.after_delivery(&app, 1).await;
+    let html = page_text(&admin, &app.at(&format!("/admin/webhooks/{id}"))).await;
     assert!(html.contains(">delivered<"), "{html}");
     assert!(html.contains("sluice.release.state.entered"), "{html}");
     assert!(html.contains("HTTP 204"), "{html}");
@@ -354,7 +340,7 @@ async fn an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console(b
         )
         .await;
     assert_eq!(again.status(), StatusCode::OK);
-    let messages = receiver.wait_for(2).await;
+    let messages = receiver.after_delivery(&app, 2).await;
     assert_eq!(messages[1].1, messages[0].1);
 
     // Switched off, it gets no new messages.
@@ -367,8 +353,7 @@ async fn an_admin_manages_webhooks_and_sends_a_delivery_again_from_the_console(b
         .await;
     assert_eq!(off.status(), StatusCode::OK);
     post_form(&app, &rm, "dist=fedora&release=34&state=branched&reached=0").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.messages().len(), 2);
+    receiver.after_delivery(&app, 2).await;
 
     // Only admins see the pages or call the functions.
     let viewer = app.signed_in("vic", Role::Viewer).await;

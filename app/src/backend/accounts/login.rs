@@ -19,6 +19,7 @@ pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Checks the credentials. Every failure looks the same to the caller (`Unauthorized`) and
 /// costs one argon2 verification, whether the user exists, is disabled or typed a wrong
 /// password. Beyond a throttle, attempts are refused with `TooManyRequests` unchecked.
+#[tracing::instrument(skip_all)]
 pub async fn attempt(
     db: &Db,
     address: &str,

@@ -135,6 +135,7 @@ fn verify_blocking(password: &str, hash: &str) -> bool {
     computed.is_ok() && Output::new(&output).is_ok_and(|output| output == expected)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn hash(password: String) -> Result<String, AppError> {
     bounded(move || hash_blocking(&password))
         .await?
@@ -145,6 +146,7 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 }
 
 /// Checks a password against a stored hash, or against a dummy hash when there is none.
+#[tracing::instrument(skip_all)]
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
     bounded(move || match stored {
         Some(hash) => verify_blocking(&password, &hash),
@@ -157,6 +159,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
 }
 
 /// Computes the dummy hash at start-up so that the first unknown-user login is not slower.
+#[tracing::instrument(skip_all)]
 pub async fn warm_up() {
     let _ = bounded(|| {
         LazyLock::force(&DUMMY_HASH);

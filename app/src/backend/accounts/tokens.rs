@@ -2,7 +2,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, Db};
+use crate::backend::infra::db::{internal, is_unique_violation, stored, Db};
 use crate::error::AppError;
 use crate::model::{check_name, NewToken, Role, TokenView, TOKEN_NAME_MAX};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -27,17 +27,20 @@ fn new_secret() -> String {
 type Row = (i64, String, String, String, i64, Option<i64>);
 const COLUMNS: &str = "id, name, role, created_by, created_at, last_used_at";
 
-fn from_row((id, name, role, created_by, created_at, last_used_at): Row) -> TokenView {
-    TokenView {
+fn from_row(
+    (id, name, role, created_by, created_at, last_used_at): Row,
+) -> Result<TokenView, AppError> {
+    Ok(TokenView {
         id,
         name,
-        role: role.parse().unwrap_or(Role::Viewer),
+        role: stored("api_tokens", "role", &role, role.parse())?,
         created_by,
         created_at,
         last_used_at,
-    }
+    })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(db: &Db, actor: &Actor, name: &str, role: Role) -> Result<NewToken, AppError> {
     check_name("name", name, TOKEN_NAME_MAX)?;
     let secret = new_secret();
@@ -70,12 +73,13 @@ pub async fn create(db: &Db, actor: &Actor, name: &str, role: Role) -> Result<Ne
     .await?;
     tx.commit().await.map_err(internal)?;
     Ok(NewToken {
-        token: from_row(row),
+        token: from_row(row)?,
         secret,
     })
 }
 
 /// The tokens not revoked, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<TokenView>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL ORDER BY id DESC"
@@ -83,9 +87,10 @@ pub async fn list(db: &Db) -> Result<Vec<TokenView>, AppError> {
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
-    Ok(rows.into_iter().map(from_row).collect())
+    rows.into_iter().map(from_row).collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn revoke(db: &Db, actor: &Actor, name: &str) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let result =
@@ -104,6 +109,7 @@ pub async fn revoke(db: &Db, actor: &Actor, name: &str) -> Result<(), AppError> 
 }
 
 /// The active token with this secret, if any; notes when it was last used.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<TokenView>, AppError> {
     if !secret.starts_with(TOKEN_PREFIX) {
         return Ok(None);
@@ -115,7 +121,7 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<TokenView>, Ap
     .fetch_optional(&db.pool)
     .await
     .map_err(internal)?;
-    let Some(token) = row.map(from_row) else {
+    let Some(token) = row.map(from_row).transpose()? else {
         return Ok(None);
     };
     let now = now_millis();

@@ -3,7 +3,7 @@
 use crate::backend::accounts::passwords;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, Db};
+use crate::backend::infra::db::{internal, is_unique_violation, stored, Db};
 use crate::error::AppError;
 use crate::model::{check_password, check_username, Role, UserView};
 
@@ -33,18 +33,20 @@ impl UserRecord {
 type Row = (i64, String, String, String, i64, i64);
 const COLUMNS: &str = "id, username, password_hash, role, disabled, created_at";
 
-fn from_row((id, username, password_hash, role, disabled, created_at): Row) -> UserRecord {
-    UserRecord {
+fn from_row(
+    (id, username, password_hash, role, disabled, created_at): Row,
+) -> Result<UserRecord, AppError> {
+    Ok(UserRecord {
         id,
         username,
         password_hash,
-        // Roles are only ever written from `Role`; an unknown one is treated as least privilege.
-        role: role.parse().unwrap_or(Role::Viewer),
+        role: stored("users", "role", &role, role.parse())?,
         disabled: disabled != 0,
         created_at,
-    }
+    })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn any_exists(db: &Db) -> Result<bool, AppError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users LIMIT 1")
         .fetch_optional(&db.pool)
@@ -53,6 +55,7 @@ pub async fn any_exists(db: &Db) -> Result<bool, AppError> {
     Ok(row.is_some())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserRecord>, AppError> {
     let row: Option<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
@@ -60,28 +63,33 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserReco
             .fetch_optional(&db.pool)
             .await
             .map_err(internal)?;
-    Ok(row.map(from_row))
+    row.map(from_row).transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, AppError> {
     let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
         .await
         .map_err(internal)?;
-    Ok(row.map(from_row))
+    row.map(from_row).transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<UserView>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
         .fetch_all(&db.pool)
         .await
         .map_err(internal)?;
-    Ok(rows.into_iter().map(|r| from_row(r).view()).collect())
+    rows.into_iter()
+        .map(|r| from_row(r).map(|user| user.view()))
+        .collect()
 }
 
 /// Creates the first administrator, only while no user exists. The check and the insert are
 /// one statement, so two people racing through the first-run page cannot both succeed.
+#[tracing::instrument(skip_all)]
 pub async fn create_first_admin(
     db: &Db,
     address: &str,
@@ -136,6 +144,7 @@ async fn any_user_exists(db: &Db) -> Result<bool, AppError> {
     Ok(row.is_some())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -179,6 +188,7 @@ pub async fn create(
         .ok_or(AppError::Internal)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_role(
     db: &Db,
     actor: &Actor,
@@ -211,6 +221,7 @@ pub async fn set_role(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_disabled(
     db: &Db,
     actor: &Actor,

@@ -3,7 +3,7 @@
 //! decides from this and the catalog alone; offers are written in batches, outcomes with the
 //! reports that carry them.
 
-use crate::backend::infra::db::{internal, plain_values_list, Db};
+use crate::backend::infra::db::{internal, plain_values_list, stored, Db, UNKNOWN};
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, Catalog};
 use crate::model::device_report::DeviceReport;
@@ -350,6 +350,7 @@ impl RolloutTracker {
 
     /// Follows the catalog: loads the devices of rollouts that became active (after a restart,
     /// or on another replica), forgets those that ended.
+    #[tracing::instrument(skip_all)]
     pub async fn sync(&self, db: &Db, catalog: &Catalog) -> Result<(), AppError> {
         let active: HashSet<i64> = catalog
             .dists
@@ -386,7 +387,8 @@ impl RolloutTracker {
             let hour_ago = crate::backend::infra::clock::now_millis() - self.hour_ms();
             let mut recent: Vec<i64> = Vec::new();
             for (uuid, step, status, offered_at) in rows {
-                let status = GrantStatus::parse(&status).unwrap_or(GrantStatus::Failed);
+                let parsed = GrantStatus::parse(&status).ok_or(UNKNOWN);
+                let status = stored("rollout_devices", "status", &status, parsed)?;
                 tracked.set(
                     &uuid,
                     Grant {
@@ -420,6 +422,7 @@ impl RolloutTracker {
     }
 
     /// Writes the offers made since the last flush.
+    #[tracing::instrument(skip_all)]
     pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
         let pending = std::mem::take(&mut self.lock().pending);
         if pending.is_empty() {
@@ -437,6 +440,7 @@ impl RolloutTracker {
 
 /// Multi-row upsert of device standings. Offers never overwrite (a report may have moved the
 /// device on already); reports and timeouts do.
+#[tracing::instrument(skip_all)]
 pub async fn write_grants(
     conn: &mut sqlx::AnyConnection,
     rows: &[GrantRow],

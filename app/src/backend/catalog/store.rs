@@ -3,7 +3,7 @@
 //! replicas through PostgreSQL `LISTEN/NOTIFY` (plus a periodic refresh as a safety net).
 
 use crate::backend::catalog::rollout_tracker::RolloutTracker;
-use crate::backend::infra::db::{internal, Db, NativePool};
+use crate::backend::infra::db::{internal, stored, Db, NativePool, UNKNOWN};
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, BuildFile, Catalog, DistCatalog, OfferableBuild};
 use crate::model::mirrors::Mirror;
@@ -34,6 +34,7 @@ impl CatalogStore {
     }
 
     /// Rebuilds from the database and tells the other replicas to do the same.
+    #[tracing::instrument(skip_all)]
     pub async fn changed(&self, db: &Db) -> Result<(), AppError> {
         self.reload(db).await?;
         if let NativePool::Postgres(pool) = &db.native {
@@ -54,6 +55,7 @@ impl CatalogStore {
         }
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn reload(&self, db: &Db) -> Result<(), AppError> {
         let _one_at_a_time = self.rebuilding.lock().await;
         let catalog = Arc::new(load(db).await?);
@@ -79,6 +81,7 @@ type BuildRow = (i64, i64, String, String, String);
 type RolloutRow = (i64, i64, String, i64, String, String, String, i64, f64, i64);
 
 /// Reads everything a device may be offered.
+#[tracing::instrument(skip_all)]
 pub async fn load(db: &Db) -> Result<Catalog, AppError> {
     let dists: Vec<DistRow> = sqlx::query_as(
         "SELECT id, name, version_scheme, stable_channel, stable_branch, legacy_version_file, \
@@ -150,7 +153,7 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
     for (dist_id, name, scheme, stable_channel, stable_branch, legacy_version_file, report_key) in
         dists
     {
-        let scheme: VersionScheme = scheme.parse().unwrap_or(VersionScheme::Registration);
+        let scheme: VersionScheme = stored("dists", "version_scheme", &scheme, scheme.parse())?;
         let mut dist = DistCatalog {
             id: dist_id,
             name,
@@ -216,7 +219,7 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
         }
         dist.stable.sort_by(|a, b| b.key.cmp(&a.key));
         for row in rollouts.iter().filter(|r| r.1 == dist_id) {
-            if let Some(active) = active_rollout(row, &all_builds) {
+            if let Some(active) = active_rollout(row, &all_builds)? {
                 dist.rollouts
                     .insert(active.channel.clone(), Arc::new(active));
             }
@@ -232,20 +235,24 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
 fn active_rollout(
     row: &RolloutRow,
     builds: &HashMap<i64, Arc<OfferableBuild>>,
-) -> Option<ActiveRollout> {
+) -> Result<Option<ActiveRollout>, AppError> {
     let (id, _, channel, build_id, policy, salt, state, step, percent, step_started_at) = row;
-    let policy: NewRollout = match serde_json::from_str(policy) {
-        Ok(policy) => policy,
-        Err(e) => {
-            tracing::warn!(rollout = id, error = %e, "rollout policy unreadable; not offered");
-            return None;
-        }
+    let policy: NewRollout = stored("rollouts", "policy", policy, serde_json::from_str(policy))?;
+    let state = stored(
+        "rollouts",
+        "state",
+        state,
+        RolloutState::parse(state).ok_or(UNKNOWN),
+    )?;
+    // A withdrawn build is not in the catalog: its rollout offers nothing.
+    let Some(build) = builds.get(build_id) else {
+        return Ok(None);
     };
-    Some(ActiveRollout {
+    Ok(Some(ActiveRollout {
         id: *id,
         channel: channel.clone(),
-        build: Arc::clone(builds.get(build_id)?),
-        state: RolloutState::parse(state)?,
+        build: Arc::clone(build),
+        state,
         current_step: (*step).max(0) as usize,
         percent: *percent,
         step_started_at: *step_started_at,
@@ -253,5 +260,5 @@ fn active_rollout(
         canary: policy.canary_uuids.iter().cloned().collect(),
         deny: policy.deny_uuids.iter().cloned().collect(),
         policy,
-    })
+    }))
 }

@@ -5,6 +5,7 @@ use crate::backend::infra::db::Db;
 use crate::backend::registry::{builds, dists};
 use crate::error::AppError;
 
+#[tracing::instrument(skip_all)]
 pub async fn of_build(db: &Db, id: i64) -> Result<crate::model::dist::BuildDetail, AppError> {
     use crate::model::mirrors::{render, MirrorVars};
     let build = builds::view(db, id).await?;

@@ -43,6 +43,7 @@ impl SeenBuffer {
     }
 
     /// Writes everything noted so far; on failure the entries go back to be tried again.
+    #[tracing::instrument(skip_all)]
     pub async fn flush(&self, db: &Db) -> Result<usize, AppError> {
         let batch: Vec<((i64, String), Seen)> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -150,6 +151,7 @@ fn device_from_row(dist: &str, row: DeviceRow) -> DeviceView {
 }
 
 /// Devices per board and version (the devices page chart).
+#[tracing::instrument(skip_all)]
 pub async fn version_counts(db: &Db, dist: &str) -> Result<Vec<VersionCount>, AppError> {
     let dist = dists::find(db, dist).await?;
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
@@ -171,6 +173,7 @@ pub async fn version_counts(db: &Db, dist: &str) -> Result<Vec<VersionCount>, Ap
 }
 
 /// Devices whose uuid starts with `prefix`, most recently seen first (at most 50).
+#[tracing::instrument(skip_all)]
 pub async fn search(db: &Db, dist: &str, prefix: &str) -> Result<Vec<DeviceView>, AppError> {
     let dist = dists::find(db, dist).await?;
     let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
@@ -192,6 +195,7 @@ pub async fn search(db: &Db, dist: &str, prefix: &str) -> Result<Vec<DeviceView>
 /// id, version, status, error, update time in seconds, received at.
 type ReportRow = (i64, String, String, Option<String>, Option<i64>, i64);
 
+#[tracing::instrument(skip_all)]
 pub async fn history(db: &Db, dist: &str, uuid: &str) -> Result<DeviceHistory, AppError> {
     let dist = dists::find(db, dist).await?;
     let row: Option<DeviceRow> = sqlx::query_as(&format!(
@@ -233,6 +237,7 @@ pub async fn history(db: &Db, dist: &str, uuid: &str) -> Result<DeviceHistory, A
 }
 
 /// Devices on a version, and final reports for it: for the build page.
+#[tracing::instrument(skip_all)]
 pub async fn version_outcomes(
     db: &Db,
     dist_id: i64,

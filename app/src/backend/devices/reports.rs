@@ -46,6 +46,7 @@ impl ReportWriter {
     }
 
     /// Returns once the report is committed.
+    #[tracing::instrument(skip_all)]
     pub async fn submit(&self, record: ReportRecord) -> Result<(), AppError> {
         let (done, committed) = oneshot::channel();
         self.queue
@@ -59,6 +60,7 @@ impl ReportWriter {
 impl ReportQueue {
     /// Writes what arrives, a batch at a time, until `stop` resolves; then writes what is
     /// already queued and returns.
+    #[tracing::instrument(skip_all)]
     pub async fn run(mut self, db: Db, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         let mut stopping = false;

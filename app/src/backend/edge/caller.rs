@@ -57,6 +57,7 @@ impl Caller {
 
 /// Resolves the caller. A Bearer header that does not name an active token is an error rather
 /// than a fall-back to the session, so a revoked token never silently acts as someone else.
+#[tracing::instrument(skip_all)]
 pub async fn resolve(
     db: &Db,
     headers: &HeaderMap,

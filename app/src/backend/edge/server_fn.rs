@@ -19,6 +19,7 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 /// The caller of the current request, if signed in or holding a token.
+#[tracing::instrument(skip_all)]
 pub async fn caller(state: &AppState) -> Result<Option<Caller>, AppError> {
     let parts = use_context::<Parts>().ok_or_else(|| {
         tracing::error!("request parts missing from the server function context");
@@ -30,6 +31,7 @@ pub async fn caller(state: &AppState) -> Result<Option<Caller>, AppError> {
 }
 
 /// The state and the caller, once the caller is known to hold `permission`.
+#[tracing::instrument(skip_all)]
 pub async fn require(permission: Permission) -> Result<(AppState, Caller), AppError> {
     let state = state()?;
     let caller = caller(&state).await?.ok_or(AppError::Unauthorized)?;
@@ -39,6 +41,7 @@ pub async fn require(permission: Permission) -> Result<(AppState, Caller), AppEr
 
 /// Runs the body of a server function and gives a failed call the error's HTTP status, so that
 /// a viewer calling an admin function gets 403, not 500.
+#[tracing::instrument(skip_all)]
 pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
     let result = body.await;
     if let Err(err) = &result {

@@ -25,6 +25,7 @@ impl Actor {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn record(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -51,6 +52,7 @@ pub async fn record(
 pub const PAGE_SIZE: i64 = 100;
 
 /// Newest first, at most one page, filtered by exact actor and action prefix.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
     let actor = filter.actor.clone().filter(|s| !s.is_empty());
     let action = filter

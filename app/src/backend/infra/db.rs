@@ -65,6 +65,7 @@ pub enum DbError {
 
 impl Db {
     /// Connects and brings the schema up to date; fails fast when either cannot be done.
+    #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         install_default_drivers();
         let native = match Backend::from_url(url)? {
@@ -140,6 +141,7 @@ impl Db {
     /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a
     /// deferred transaction that reads before it writes cannot upgrade once another connection
     /// has committed in between, and SQLite then fails at once instead of waiting its turn.
+    #[tracing::instrument(skip_all)]
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
         match self.backend() {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
@@ -149,6 +151,7 @@ impl Db {
     }
 
     /// True when the database answers a trivial query (for `/readyz`).
+    #[tracing::instrument(skip_all)]
     pub async fn is_ready(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
@@ -156,6 +159,7 @@ impl Db {
 
 /// Logs a database failure with its cause and turns it into the opaque internal error.
 /// A connection of its own that hears PostgreSQL `NOTIFY`s on `channel`.
+#[tracing::instrument(skip_all)]
 pub async fn pg_listener(
     pool: &PgPool,
     channel: &str,
@@ -164,6 +168,24 @@ pub async fn pg_listener(
     listener.listen(channel).await?;
     Ok(listener)
 }
+
+/// A stored value, decoded. Sluice writes these columns only from its own types, so a value
+/// that does not decode means the database was edited by hand or by another version: an error
+/// that says where it is, never a silent default.
+pub fn stored<T, E: std::fmt::Display>(
+    table: &'static str,
+    column: &'static str,
+    value: &str,
+    decoded: Result<T, E>,
+) -> Result<T, AppError> {
+    decoded.map_err(|e| {
+        tracing::error!(table, column, value, error = %e, "a stored value does not decode");
+        AppError::Internal
+    })
+}
+
+/// What `stored` says of a value that names no known variant.
+pub const UNKNOWN: &str = "not a known value";
 
 pub fn internal(err: sqlx::Error) -> AppError {
     tracing::error!(error = %err, "database error");

@@ -27,6 +27,7 @@ pub fn release_topic(action: Action) -> String {
     format!("sluice.release.state.{}", action.as_str())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn enqueue(
     conn: &mut AnyConnection,
     topic: &str,
@@ -49,6 +50,7 @@ pub async fn enqueue(
 }
 
 /// Messages after `since`, oldest first.
+#[tracing::instrument(skip_all)]
 pub async fn since(db: &Db, since: i64, limit: i64) -> Result<Vec<OutboxMessage>, AppError> {
     let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
         "SELECT id, topic, payload, created_at FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
@@ -69,6 +71,7 @@ pub async fn since(db: &Db, since: i64, limit: i64) -> Result<Vec<OutboxMessage>
         .collect())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn last_id(db: &Db) -> Result<i64, AppError> {
     let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM outbox")
         .fetch_one(&db.pool)
@@ -119,6 +122,7 @@ impl Outbox {
 
 /// Where the consumer `name` stands. A consumer seen for the first time starts at the newest
 /// message: switching AMQP on does not replay the past.
+#[tracing::instrument(skip_all)]
 pub async fn cursor(db: &Db, name: &str) -> Result<i64, AppError> {
     let newest = last_id(db).await?;
     sqlx::query(
@@ -138,6 +142,7 @@ pub async fn cursor(db: &Db, name: &str) -> Result<i64, AppError> {
 }
 
 /// Moves a consumer forward (never back: another replica may be ahead).
+#[tracing::instrument(skip_all)]
 pub async fn advance_cursor(db: &Db, name: &str, to: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE outbox_cursors SET last_id = $1 WHERE name = $2 AND last_id < $1")
         .bind(to)

@@ -33,6 +33,7 @@ fn hook_from_row((id, url, active, created_by, created_at): HookRow) -> WebhookV
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
     policy: &OutboundPolicy,
@@ -64,6 +65,7 @@ pub async fn create(
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<WebhookView>, AppError> {
     let rows: Vec<HookRow> =
         sqlx::query_as("SELECT id, url, active, created_by, created_at FROM webhooks ORDER BY id")
@@ -74,6 +76,7 @@ pub async fn list(db: &Db) -> Result<Vec<WebhookView>, AppError> {
 }
 
 /// One webhook, by id.
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, id: i64) -> Result<WebhookView, AppError> {
     let row: Option<HookRow> = sqlx::query_as(
         "SELECT id, url, active, created_by, created_at FROM webhooks WHERE id = $1",
@@ -86,6 +89,7 @@ pub async fn get(db: &Db, id: i64) -> Result<WebhookView, AppError> {
         .ok_or_else(|| AppError::not_found(format!("webhook {id}")))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_active(
     db: &Db,
     actor: &Actor,
@@ -116,6 +120,7 @@ pub async fn set_active(
 }
 
 /// The delivery log of one webhook, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn deliveries(db: &Db, webhook_id: i64) -> Result<Vec<DeliveryView>, AppError> {
     type Row = (
         i64,
@@ -167,6 +172,7 @@ pub async fn deliveries(db: &Db, webhook_id: i64) -> Result<Vec<DeliveryView>, A
 }
 
 /// Sends a delivery's message again, as a new delivery (the log keeps the old one).
+#[tracing::instrument(skip_all)]
 pub async fn redeliver(db: &Db, actor: &Actor, delivery_id: i64) -> Result<i64, AppError> {
     let mut tx = db.begin().await?;
     let row: Option<(i64, i64)> =
@@ -202,6 +208,7 @@ pub async fn redeliver(db: &Db, actor: &Actor, delivery_id: i64) -> Result<i64, 
 
 /// Queues one delivery per active webhook for every message not yet dispatched. The claim
 /// (`dispatched_at IS NULL` → now) makes sure only one replica queues a given message.
+#[tracing::instrument(skip_all)]
 pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
     let pending: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT 500")
@@ -244,6 +251,7 @@ pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
 /// is recorded, its next time is set, and if this process dies first it comes due once the
 /// lease has passed. On PostgreSQL a row another replica claimed first no longer matches the
 /// `next_attempt_at <= now` condition when the update reaches it, so it is claimed once.
+#[tracing::instrument(skip_all)]
 pub async fn claim_due(
     db: &Db,
     now: i64,
@@ -300,6 +308,7 @@ pub async fn claim_due(
 }
 
 /// Records an attempt: delivered, or failed with the next try at `retry_at` (`None`: give up).
+#[tracing::instrument(skip_all)]
 pub async fn record_attempt(
     db: &Db,
     id: i64,

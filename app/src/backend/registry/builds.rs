@@ -22,6 +22,7 @@ pub enum Registered {
 
 /// Registers a build; a new one is offered from the next update check (the catalog is
 /// refreshed before this returns).
+#[tracing::instrument(skip_all)]
 pub async fn register(
     db: &Db,
     catalog: &CatalogStore,
@@ -112,6 +113,7 @@ async fn same_or_conflict(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_name(
     db: &Db,
     dist_id: i64,
@@ -143,6 +145,7 @@ type BuildRow = (
 const BUILD_COLUMNS: &str = "b.id, d.name, b.branch, b.version, b.base_url, b.notes, b.registered_by, b.created_at, b.withdrawn_at";
 
 /// One build with its files and channels.
+#[tracing::instrument(skip_all)]
 pub async fn view(db: &Db, id: i64) -> Result<BuildView, AppError> {
     let row: Option<BuildRow> = sqlx::query_as(&format!(
         "SELECT {BUILD_COLUMNS} FROM builds b JOIN dists d ON d.id = b.dist_id WHERE b.id = $1"
@@ -157,6 +160,7 @@ pub async fn view(db: &Db, id: i64) -> Result<BuildView, AppError> {
 }
 
 /// Builds of a dist, freshest registration first, optionally of one branch or board.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &Db,
     dist: &str,
@@ -243,6 +247,7 @@ async fn attach(db: &Db, rows: Vec<BuildRow>) -> Result<Vec<BuildView>, AppError
 }
 
 /// Marks a build withdrawn inside the caller's transaction; false when it already was.
+#[tracing::instrument(skip_all)]
 pub async fn mark_withdrawn(conn: &mut AnyConnection, id: i64) -> Result<bool, AppError> {
     let done =
         sqlx::query("UPDATE builds SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")

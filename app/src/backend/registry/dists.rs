@@ -3,7 +3,7 @@
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, Db};
+use crate::backend::infra::db::{internal, is_unique_violation, stored, Db};
 use crate::error::AppError;
 use crate::model::dist::{check_slug, DistView, MirrorView, NewDist, NewMirror};
 use crate::model::mirrors::check_template;
@@ -15,20 +15,19 @@ const DIST_COLUMNS: &str =
 
 fn dist_from_row(
     (id, name, scheme, stable_channel, stable_branch, legacy_version_file, created_at): DistRow,
-) -> DistView {
-    DistView {
+) -> Result<DistView, AppError> {
+    Ok(DistView {
         id,
         name,
-        version_scheme: scheme
-            .parse()
-            .unwrap_or(crate::model::version::VersionScheme::Registration),
+        version_scheme: stored("dists", "version_scheme", &scheme, scheme.parse())?,
         stable_channel,
         stable_branch,
         legacy_version_file,
         created_at,
-    }
+    })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
     catalog: &CatalogStore,
@@ -69,18 +68,20 @@ pub async fn create(
     audit::record(&mut tx, actor, "dist.create", &new.name, &detail).await?;
     tx.commit().await.map_err(internal)?;
     catalog.changed(db).await?;
-    Ok(dist_from_row(row))
+    dist_from_row(row)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<DistView>, AppError> {
     let rows: Vec<DistRow> =
         sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists ORDER BY id"))
             .fetch_all(&db.pool)
             .await
             .map_err(internal)?;
-    Ok(rows.into_iter().map(dist_from_row).collect())
+    rows.into_iter().map(dist_from_row).collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find(db: &Db, name: &str) -> Result<DistView, AppError> {
     let row: Option<DistRow> =
         sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists WHERE name = $1"))
@@ -89,9 +90,11 @@ pub async fn find(db: &Db, name: &str) -> Result<DistView, AppError> {
             .await
             .map_err(internal)?;
     row.map(dist_from_row)
+        .transpose()?
         .ok_or_else(|| AppError::not_found(format!("dist '{name}'")))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn add_mirror(
     db: &Db,
     catalog: &CatalogStore,
@@ -127,6 +130,7 @@ pub async fn add_mirror(
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn remove_mirror(
     db: &Db,
     catalog: &CatalogStore,
@@ -160,6 +164,7 @@ pub async fn remove_mirror(
     catalog.changed(db).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn mirrors(db: &Db, dist: &str) -> Result<Vec<MirrorView>, AppError> {
     let dist = find(db, dist).await?;
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
@@ -182,6 +187,7 @@ pub async fn mirrors(db: &Db, dist: &str) -> Result<Vec<MirrorView>, AppError> {
 
 /// Sets the key device reports of `name` must carry (`None`: no key). Only its digest is
 /// stored; the audit log says that it changed, never the key.
+#[tracing::instrument(skip_all)]
 pub async fn set_report_key(
     db: &Db,
     catalog: &CatalogStore,

@@ -31,6 +31,7 @@ fn dist_from_row((id, name, public, stable_state, branched_state): DistRow) -> D
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find(db: &Db, name: &str) -> Result<DistRef, AppError> {
     let row: Option<DistRow> =
         sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists WHERE name = $1"))
@@ -44,6 +45,7 @@ pub async fn find(db: &Db, name: &str) -> Result<DistRef, AppError> {
 
 /// Who may read a dist's stream: anyone when it is public, any signed-in role otherwise. To a
 /// caller who is not signed in, a private dist looks like no dist at all.
+#[tracing::instrument(skip_all)]
 pub async fn readable(db: &Db, role: Option<Role>, name: &str) -> Result<DistRef, AppError> {
     let dist = find(db, name).await?;
     match role {
@@ -54,6 +56,7 @@ pub async fn readable(db: &Db, role: Option<Role>, name: &str) -> Result<DistRef
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list_dists(db: &Db, only_public: bool) -> Result<Vec<StreamDist>, AppError> {
     let rows: Vec<DistRow> = sqlx::query_as(&format!(
         "SELECT {DIST_COLUMNS} FROM dists WHERE ($1 = 0 OR public = 1) ORDER BY name"
@@ -65,6 +68,7 @@ pub async fn list_dists(db: &Db, only_public: bool) -> Result<Vec<StreamDist>, A
     Ok(rows.into_iter().map(|r| dist_from_row(r).dist).collect())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_settings(
     db: &Db,
     actor: &Actor,
@@ -98,6 +102,7 @@ pub async fn set_settings(
 
 /// The dist's id, creating it with the device defaults on its first event. The insert comes
 /// first so that on SQLite the transaction holds the write lock from its first statement.
+#[tracing::instrument(skip_all)]
 pub async fn ensure(conn: &mut AnyConnection, name: &str) -> Result<(i64, bool), AppError> {
     let created = sqlx::query(
         "INSERT INTO dists (name, version_scheme, stable_channel, stable_branch, created_at) \
@@ -122,6 +127,7 @@ pub async fn ensure(conn: &mut AnyConnection, name: &str) -> Result<(i64, bool),
 }
 
 /// The public dists, by name, for `release.json`.
+#[tracing::instrument(skip_all)]
 pub async fn public_dists(db: &Db) -> Result<Vec<DistRef>, AppError> {
     let rows: Vec<DistRow> = sqlx::query_as(&format!(
         "SELECT {DIST_COLUMNS} FROM dists WHERE public = 1 ORDER BY name"

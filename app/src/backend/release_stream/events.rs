@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 /// Appends one event, rebuilds its pair's spans, queues its message, all in one transaction.
 /// Answers the dist's id and the stored event. Callers go through `release_views::record`,
 /// which also tells this replica's timeline cache.
+#[tracing::instrument(skip_all)]
 pub async fn record(
     db: &Db,
     actor: &Actor,
@@ -171,6 +172,7 @@ fn span_from_row((release, state, entered_at, left_at): SpanRow) -> Span {
 const SPAN_COLUMNS: &str = "s.release_name, s.state, s.entered_at, s.left_at";
 
 /// Every span of a dist, by entry time (the views and the timeline chart).
+#[tracing::instrument(skip_all)]
 pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError> {
     let rows: Vec<SpanRow> = sqlx::query_as(&format!(
         "SELECT {SPAN_COLUMNS} FROM release_state_spans s WHERE s.dist_id = $1 \
@@ -184,6 +186,7 @@ pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError>
 }
 
 /// The ids of the dists that have release events (device-only dists have none).
+#[tracing::instrument(skip_all)]
 pub async fn stream_dist_ids(db: &Db) -> Result<Vec<i64>, AppError> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT d.id FROM dists d \
@@ -196,6 +199,7 @@ pub async fn stream_dist_ids(db: &Db) -> Result<Vec<i64>, AppError> {
 }
 
 /// Whether any event names this release (a release may have events but no stay: "0-0").
+#[tracing::instrument(skip_all)]
 pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, AppError> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM release_events WHERE dist_id = $1 AND release_name = $2 LIMIT 1",
@@ -241,6 +245,7 @@ fn event_from_row(
 }
 
 /// Events after `since` in stream order, at most `limit`, optionally of one dist.
+#[tracing::instrument(skip_all)]
 pub async fn events_since(
     db: &Db,
     since: i64,
@@ -261,6 +266,7 @@ pub async fn events_since(
 }
 
 /// The newest events of a dist, newest first (the console's "who did what").
+#[tracing::instrument(skip_all)]
 pub async fn recent_events(db: &Db, dist: &str, limit: i64) -> Result<Vec<ReleaseEvent>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM release_events e JOIN dists d ON d.id = e.dist_id \
@@ -277,6 +283,7 @@ pub async fn recent_events(db: &Db, dist: &str, limit: i64) -> Result<Vec<Releas
 /// Appends exported events as they were (times, actor, note, `was_in_state`), in one
 /// transaction, then rebuilds the spans of every dist they touch. Imported events are history:
 /// they are not published again.
+#[tracing::instrument(skip_all)]
 pub async fn import(
     db: &Db,
     actor: &Actor,

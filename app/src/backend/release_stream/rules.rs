@@ -4,7 +4,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::{internal, stored, Db, UNKNOWN};
 use crate::backend::registry::stream_dists;
 use crate::error::AppError;
 use crate::model::release_stream::{
@@ -31,21 +31,32 @@ const RULE_COLUMNS: &str = "r.id, d.name, r.state, r.on_action, r.action_kind, r
 
 fn rule_from_row(
     (id, dist, state, on, _kind, webhook_id, active, created_by, created_at): RuleRow,
-) -> ReleaseRule {
-    ReleaseRule {
+) -> Result<ReleaseRule, AppError> {
+    Ok(ReleaseRule {
         id,
         dist,
         state,
-        on: Action::parse(&on).unwrap_or(Action::Entered),
+        on: stored(
+            "release_rules",
+            "on_action",
+            &on,
+            Action::parse(&on).ok_or(UNKNOWN),
+        )?,
         action: RuleAction::Webhook {
-            webhook_id: webhook_id.unwrap_or_default(),
+            webhook_id: stored(
+                "release_rules",
+                "webhook_id",
+                "NULL",
+                webhook_id.ok_or(UNKNOWN),
+            )?,
         },
         active: active != 0,
         created_by,
         created_at,
-    }
+    })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create(db: &Db, actor: &Actor, new: &NewReleaseRule) -> Result<ReleaseRule, AppError> {
     check_label("state", &new.state)?;
     let dist = stream_dists::find(db, &new.dist).await?;
@@ -89,6 +100,7 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewReleaseRule) -> Result<Rele
         .ok_or(AppError::Internal)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, dist: Option<&str>) -> Result<Vec<ReleaseRule>, AppError> {
     let rows: Vec<RuleRow> = sqlx::query_as(&format!(
         "SELECT {RULE_COLUMNS} FROM release_rules r JOIN dists d ON d.id = r.dist_id \
@@ -98,9 +110,10 @@ pub async fn list(db: &Db, dist: Option<&str>) -> Result<Vec<ReleaseRule>, AppEr
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
-    Ok(rows.into_iter().map(rule_from_row).collect())
+    rows.into_iter().map(rule_from_row).collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn remove(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE release_rules SET active = 0 WHERE id = $1 AND active = 1")
@@ -117,6 +130,7 @@ pub async fn remove(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
 
 /// Queues the actions of every active rule this event fires: an outbox message (for the live
 /// stream and AMQP) already marked dispatched, and a delivery to the rule's webhook only.
+#[tracing::instrument(skip_all)]
 pub async fn fire(
     conn: &mut AnyConnection,
     dist_id: i64,
@@ -133,7 +147,12 @@ pub async fn fire(
     .map_err(internal)?;
     let mut fired = 0;
     for (rule_id, on, webhook_id) in rules {
-        let on = Action::parse(&on).unwrap_or(Action::Entered);
+        let on = stored(
+            "release_rules",
+            "on_action",
+            &on,
+            Action::parse(&on).ok_or(UNKNOWN),
+        )?;
         if !rule_fires(on, event) {
             continue;
         }

@@ -13,8 +13,8 @@ use crate::backend::release_stream::events::{spans_of_dist, stream_dist_ids};
 use crate::error::AppError;
 use crate::model::timeline::Timeline;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 pub const NOTIFY_CHANNEL: &str = "sluice_release_events";
 
@@ -28,23 +28,38 @@ struct Cached {
     current: bool,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TimelineCache {
     by_dist: Arc<Mutex<HashMap<i64, Cached>>>,
     /// One load at a time: when many requests miss together (a cold start, a write on a busy
     /// status page), one reads the spans and the others wait for it instead of all reading.
     loading: Arc<tokio::sync::Mutex<()>>,
     /// Whether this replica hears of every new event (PostgreSQL `LISTEN` is up).
-    listening: Arc<AtomicBool>,
+    listening: Arc<watch::Sender<bool>>,
     /// Counts changes heard of. A timeline checked before a change and stored after it is
     /// stored as not current, so the next view checks its version again.
-    changes: Arc<AtomicU64>,
+    changes: Arc<watch::Sender<u64>>,
+    /// Whether every dist's timeline was loaded once since the start.
+    warm: Arc<watch::Sender<bool>>,
+}
+
+impl Default for TimelineCache {
+    fn default() -> Self {
+        TimelineCache {
+            by_dist: Arc::default(),
+            loading: Arc::default(),
+            listening: Arc::new(watch::Sender::new(false)),
+            changes: Arc::new(watch::Sender::new(0)),
+            warm: Arc::new(watch::Sender::new(false)),
+        }
+    }
 }
 
 impl TimelineCache {
     /// The dist's timeline (every span), as of its newest event.
+    #[tracing::instrument(skip_all)]
     pub async fn get(&self, db: &Db, dist_id: i64) -> Result<Arc<Timeline>, AppError> {
-        let seen = self.changes.load(Ordering::SeqCst);
+        let seen = *self.changes.borrow();
         if let Some(timeline) = self.current(dist_id) {
             return Ok(timeline);
         }
@@ -74,7 +89,7 @@ impl TimelineCache {
 
     /// The dist's stream grew: its cached timeline is checked again on the next view.
     pub fn changed(&self, dist_id: i64) {
-        self.changes.fetch_add(1, Ordering::SeqCst);
+        self.changes.send_modify(|n| *n += 1);
         if let Some(cached) = self.lock().get_mut(&dist_id) {
             cached.current = false;
         }
@@ -82,7 +97,7 @@ impl TimelineCache {
 
     /// Any dist may have changed (a notice may have been missed).
     fn all_changed(&self) {
-        self.changes.fetch_add(1, Ordering::SeqCst);
+        self.changes.send_modify(|n| *n += 1);
         for cached in self.lock().values_mut() {
             cached.current = false;
         }
@@ -91,20 +106,40 @@ impl TimelineCache {
     /// Loads the timeline of every dist with a release stream, so that the first visitors
     /// after a start find it in memory instead of waiting for the load (0.1–0.3 s for 100,000
     /// events).
+    #[tracing::instrument(skip_all)]
     pub async fn warm_up(&self, db: &Db) -> Result<(), AppError> {
         for id in stream_dist_ids(db).await? {
             self.get(db, id).await?;
         }
+        self.warm.send_replace(true);
         Ok(())
+    }
+
+    /// Resolves once `warm_up` has loaded every timeline.
+    #[tracing::instrument(skip_all)]
+    pub async fn until_warm(&self) {
+        let _ = self.warm.subscribe().wait_for(|warm| *warm).await;
+    }
+
+    /// Resolves once this replica hears of every new event (PostgreSQL only).
+    #[tracing::instrument(skip_all)]
+    pub async fn until_listening(&self) {
+        let _ = self.listening.subscribe().wait_for(|up| *up).await;
+    }
+
+    /// Changes as they are heard of (a count), to wait for the next one.
+    pub fn changes_heard(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// On PostgreSQL, hears notices of new events until the listener fails. While it is down,
     /// views check versions as on SQLite.
+    #[tracing::instrument(skip_all)]
     pub async fn listen(&self, pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
         let mut listener = pg_listener(pool, NOTIFY_CHANNEL).await?;
         // What changed before the LISTEN was not heard: check every timeline once.
         self.all_changed();
-        self.listening.store(true, Ordering::SeqCst);
+        self.listening.send_replace(true);
         let failed = loop {
             match listener.try_recv().await {
                 Ok(Some(notice)) => match notice.payload().parse() {
@@ -117,7 +152,7 @@ impl TimelineCache {
                 Err(e) => break e,
             }
         };
-        self.listening.store(false, Ordering::SeqCst);
+        self.listening.send_replace(false);
         self.all_changed();
         Err(failed)
     }
@@ -129,12 +164,12 @@ impl TimelineCache {
 
     /// Whether this replica hears of every new event (for tests).
     pub fn is_listening(&self) -> bool {
-        self.listening.load(Ordering::SeqCst)
+        *self.listening.borrow()
     }
 
     /// The cached timeline if it is known to be current without asking the database.
     fn current(&self, dist_id: i64) -> Option<Arc<Timeline>> {
-        if !self.listening.load(Ordering::SeqCst) {
+        if !*self.listening.borrow() {
             return None;
         }
         match self.lock().get(&dist_id) {
@@ -160,7 +195,7 @@ impl TimelineCache {
     }
 
     fn unchanged_since(&self, seen: u64) -> bool {
-        self.listening.load(Ordering::SeqCst) && self.changes.load(Ordering::SeqCst) == seen
+        *self.listening.borrow() && *self.changes.borrow() == seen
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cached>> {

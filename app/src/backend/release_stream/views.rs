@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 /// Records an event, then makes this replica's next view of the dist show it and wakes the
 /// outbox to deliver its message.
+#[tracing::instrument(skip_all)]
 pub async fn record(
     db: &Db,
     timelines: &TimelineCache,
@@ -37,6 +38,7 @@ async fn timeline_of(
     timelines.get(db, dist.id).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn states_by_release(
     db: &Db,
     timelines: &TimelineCache,
@@ -47,6 +49,7 @@ pub async fn states_by_release(
     Ok(rules::states_by_release(timeline.spans(), at))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn releases_by_state(
     db: &Db,
     timelines: &TimelineCache,
@@ -57,6 +60,7 @@ pub async fn releases_by_state(
     Ok(rules::releases_by_state(timeline.spans(), at))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn history(
     db: &Db,
     timelines: &TimelineCache,
@@ -77,6 +81,7 @@ pub async fn history(
 }
 
 /// The diff, owned (for the pages).
+#[tracing::instrument(skip_all)]
 pub async fn diff(
     db: &Db,
     timelines: &TimelineCache,
@@ -91,6 +96,7 @@ pub async fn diff(
 }
 
 /// The diff as JSON, its transitions copied from the JSON the cached timeline keeps.
+#[tracing::instrument(skip_all)]
 pub async fn diff_json(
     db: &Db,
     timelines: &TimelineCache,
@@ -106,6 +112,7 @@ pub async fn diff_json(
 }
 
 /// `{"fedora": {"stable": [32, 33], "branched": [34]}, …}` for the public dists.
+#[tracing::instrument(skip_all)]
 pub async fn release_json(
     db: &Db,
     timelines: &TimelineCache,
@@ -128,6 +135,7 @@ pub async fn release_json(
 }
 
 /// The status page: the tables as of `at`, the timeline chart up to `now`.
+#[tracing::instrument(skip_all)]
 pub async fn status_page(
     db: &Db,
     timelines: &TimelineCache,

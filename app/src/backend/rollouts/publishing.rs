@@ -12,6 +12,7 @@ use crate::model::dist::{check_slug, check_withdraw_reason, BuildView};
 use crate::model::rollout::NewRollout;
 
 /// Publishes a build of the stable branch, named by its version, to the stable channel.
+#[tracing::instrument(skip_all)]
 pub async fn publish(
     db: &Db,
     catalog: &CatalogStore,
@@ -56,6 +57,7 @@ pub async fn publish(
 /// Publishes the build with this id to its dist's stable channel. Only builds of the stable
 /// branch can be; naming the build by id, the caller learns that here rather than finding
 /// another build of the same version published.
+#[tracing::instrument(skip_all)]
 pub async fn publish_build(
     db: &Db,
     catalog: &CatalogStore,
@@ -85,6 +87,7 @@ pub async fn publish_build(
 }
 
 /// Stops offering a build anywhere; devices get the freshest build still allowed, or nothing.
+#[tracing::instrument(skip_all)]
 pub async fn withdraw(
     db: &Db,
     catalog: &CatalogStore,

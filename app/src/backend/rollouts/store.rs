@@ -6,13 +6,14 @@ use crate::backend::catalog::rollout_tracker::{write_grants, LiveCounts, Rollout
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::{internal, stored, Db, UNKNOWN};
 use crate::backend::{registry::builds, registry::dists};
 use crate::error::AppError;
 use crate::model::catalog::ActiveRollout;
+use crate::model::rollout::plan::{self, Change, Refusal, Standing};
 use crate::model::rollout::{
-    self, advanced_percent, BucketView, Command, Counts, GrantStatus, NewRollout, RolloutEvent,
-    RolloutState, RolloutView, Tick,
+    self, BucketView, Command, Counts, GrantStatus, NewRollout, RolloutEvent, RolloutState,
+    RolloutView, Tick,
 };
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -63,11 +64,20 @@ struct Stored {
     updated_at: i64,
 }
 
+impl Stored {
+    fn standing(&self) -> Standing {
+        Standing {
+            state: self.state,
+            step: self.current_step,
+            percent: self.percent,
+            step_started_at: self.step_started_at,
+            halt_reason: self.halt_reason.clone(),
+        }
+    }
+}
+
 fn decode(row: Row) -> Result<Stored, AppError> {
-    let policy: NewRollout = serde_json::from_str(&row.5).map_err(|e| {
-        tracing::error!(rollout = row.0, error = %e, "stored rollout policy unreadable");
-        AppError::Internal
-    })?;
+    let policy: NewRollout = stored("rollouts", "policy", &row.5, serde_json::from_str(&row.5))?;
     Ok(Stored {
         id: row.0,
         dist: row.1,
@@ -76,7 +86,12 @@ fn decode(row: Row) -> Result<Stored, AppError> {
         version: row.4,
         policy,
         salt: row.6,
-        state: RolloutState::parse(&row.7).ok_or(AppError::Internal)?,
+        state: stored(
+            "rollouts",
+            "state",
+            &row.7,
+            RolloutState::parse(&row.7).ok_or(UNKNOWN),
+        )?,
         current_step: row.8.max(0) as usize,
         percent: row.9,
         step_started_at: row.10,
@@ -100,6 +115,7 @@ async fn load(db: &Db, id: i64) -> Result<Stored, AppError> {
 /// Starts a rollout of a build of the stable branch to the stable channel; an older one still
 /// steering that channel is superseded. Answers the new rollout's id.
 /// The catalog is refreshed before this returns, so the next update check follows the rollout.
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
     catalog: &CatalogStore,
@@ -280,23 +296,12 @@ async fn history(
     Ok(())
 }
 
-/// What a change does to a rollout row.
-struct Change<'a> {
-    action: &'a str,
-    reason: String,
-    state: RolloutState,
-    step: usize,
-    percent: f64,
-    step_started_at: i64,
-    halt_reason: Option<String>,
-}
-
 /// Applies a change if the rollout is still as `seen` (a person and the background job may
 /// act at the same moment; the later one then sees the new state). False when it was not.
 async fn apply(
     db: &Db,
     seen: &Stored,
-    change: Change<'_>,
+    change: Change,
     actor: &Actor,
     audited: bool,
 ) -> Result<bool, AppError> {
@@ -306,11 +311,11 @@ async fn apply(
         "UPDATE rollouts SET state = $1, current_step = $2, percent = $3, step_started_at = $4, \
          halt_reason = $5, updated_at = $6 WHERE id = $7 AND state = $8 AND current_step = $9 AND percent = $10",
     )
-    .bind(change.state.as_str())
-    .bind(change.step as i64)
-    .bind(change.percent)
-    .bind(change.step_started_at)
-    .bind(change.halt_reason.clone())
+    .bind(change.standing.state.as_str())
+    .bind(change.standing.step as i64)
+    .bind(change.standing.percent)
+    .bind(change.standing.step_started_at)
+    .bind(change.standing.halt_reason.clone())
     .bind(now)
     .bind(seen.id)
     .bind(seen.state.as_str())
@@ -322,7 +327,7 @@ async fn apply(
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    match change.state {
+    match change.standing.state {
         RolloutState::Completed => {
             publish_to_channel(
                 &mut tx,
@@ -354,9 +359,9 @@ async fn apply(
         &actor.name,
         change.action,
         &change.reason,
-        change.state,
-        change.step,
-        change.percent,
+        change.standing.state,
+        change.standing.step,
+        change.standing.percent,
     )
     .await?;
     if audited {
@@ -376,6 +381,7 @@ async fn apply(
 }
 
 /// A person's command: pause, resume, halt, advance, roll back or set the percent.
+#[tracing::instrument(skip_all)]
 pub async fn command(
     db: &Db,
     catalog: &CatalogStore,
@@ -385,50 +391,20 @@ pub async fn command(
     percent: Option<f64>,
     reason: &str,
 ) -> Result<(), AppError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.len() > 1000 {
-        return Err(AppError::validation(
-            "reason",
-            "say why, in 1 to 1000 characters",
-        ));
-    }
     let seen = load(db, id).await?;
-    let state = command.apply(seen.state).map_err(AppError::conflict)?;
-    let now = now_millis();
-    let mut change = Change {
-        action: command.as_str(),
-        reason: reason.to_string(),
-        state,
-        step: seen.current_step,
-        percent: seen.percent,
-        step_started_at: seen.step_started_at,
-        halt_reason: seen.halt_reason.clone(),
-    };
-    match command {
-        Command::Halt => change.halt_reason = Some(format!("halted by {}: {reason}", actor.name)),
-        Command::Advance => {
-            let next = seen.current_step + 1;
-            if next >= seen.policy.steps.len() {
-                change.state = RolloutState::Completed;
-                change.percent = 100.0;
-            } else {
-                change.step = next;
-                change.percent = advanced_percent(&seen.policy.steps, next, seen.percent);
-                change.step_started_at = now;
-            }
-        }
-        Command::SetPercent => {
-            let percent = percent.ok_or_else(|| AppError::validation("percent", "is required"))?;
-            if !(percent > 0.0 && percent <= 100.0) || (percent * 100.0).fract() != 0.0 {
-                return Err(AppError::validation(
-                    "percent",
-                    "must be above 0 and at most 100, with at most two decimals",
-                ));
-            }
-            change.percent = percent;
-        }
-        Command::Pause | Command::Resume | Command::Rollback => {}
-    }
+    let planned = plan::command(
+        &seen.standing(),
+        &seen.policy.steps,
+        command,
+        percent,
+        reason,
+        &actor.name,
+        now_millis(),
+    );
+    let change = planned.map_err(|refusal| match refusal {
+        Refusal::Invalid(field, message) => AppError::validation(field, message),
+        Refusal::Conflict(message) => AppError::conflict(message),
+    })?;
     if apply(db, &seen, change, actor, true).await? {
         catalog.changed(db).await
     } else {
@@ -440,6 +416,7 @@ pub async fn command(
 
 /// One pass of the background job over the rollouts the catalog holds: timeouts, then the
 /// health gate, the hold and the halt. True when a rollout changed.
+#[tracing::instrument(skip_all)]
 pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, AppError> {
     let tracker = &catalog.rollouts;
     let snapshot = catalog.get();
@@ -493,45 +470,8 @@ async fn automatic(
     {
         return Ok(false);
     }
-    let base = Change {
-        action: "",
-        reason: String::new(),
-        state: seen.state,
-        step: seen.current_step,
-        percent: seen.percent,
-        step_started_at: seen.step_started_at,
-        halt_reason: seen.halt_reason.clone(),
-    };
-    let change = match verdict {
-        Tick::Nothing => return Ok(false),
-        Tick::Halt(why) => Change {
-            action: "halt",
-            reason: format!("automatic halt: {why}"),
-            state: RolloutState::Halted,
-            halt_reason: Some(why),
-            ..base
-        },
-        Tick::Advance => {
-            let next = seen.current_step + 1;
-            Change {
-                action: "advance",
-                reason: format!(
-                    "step {} held its time and is healthy",
-                    seen.current_step + 1
-                ),
-                step: next,
-                percent: advanced_percent(&seen.policy.steps, next, seen.percent),
-                step_started_at: now,
-                ..base
-            }
-        }
-        Tick::Complete => Change {
-            action: "complete",
-            reason: "the last step held its time and is healthy".into(),
-            state: RolloutState::Completed,
-            percent: 100.0,
-            ..base
-        },
+    let Some(change) = plan::tick(&seen.standing(), &seen.policy.steps, verdict, now) else {
+        return Ok(false);
     };
     let actor = Actor {
         name: SYSTEM.into(),
@@ -565,9 +505,8 @@ async fn stored_counts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<Counts>>
         if steps.len() <= step {
             steps.resize(step + 1, Counts::default());
         }
-        if let Some(status) = GrantStatus::parse(&status) {
-            steps[step].add(status, n);
-        }
+        let parsed = GrantStatus::parse(&status).ok_or(UNKNOWN);
+        steps[step].add(stored("rollout_devices", "status", &status, parsed)?, n);
     }
     Ok(counts)
 }
@@ -657,6 +596,7 @@ fn assemble(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn view(db: &Db, tracker: &RolloutTracker, id: i64) -> Result<RolloutView, AppError> {
     let stored = load(db, id).await?;
     let mut views = with_counts(db, tracker, vec![stored]).await?;
@@ -664,6 +604,7 @@ pub async fn view(db: &Db, tracker: &RolloutTracker, id: i64) -> Result<RolloutV
 }
 
 /// The rollouts of a dist, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &Db,
     tracker: &RolloutTracker,
@@ -684,6 +625,7 @@ pub async fn list(
     with_counts(db, tracker, rollouts).await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn history_of(db: &Db, id: i64) -> Result<Vec<RolloutEvent>, AppError> {
     load(db, id).await?;
     let rows: Vec<(i64, String, String, String, String, i64, f64)> = sqlx::query_as(
@@ -694,23 +636,24 @@ pub async fn history_of(db: &Db, id: i64) -> Result<Vec<RolloutEvent>, AppError>
     .fetch_all(&db.pool)
     .await
     .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(at, actor, action, reason, state, step, percent)| RolloutEvent {
+    rows.into_iter()
+        .map(|(at, actor, action, reason, state, step, percent)| {
+            let parsed = RolloutState::parse(&state).ok_or(UNKNOWN);
+            Ok(RolloutEvent {
                 at,
                 actor,
                 action,
                 reason,
-                state: RolloutState::parse(&state).unwrap_or(RolloutState::Running),
+                state: stored("rollout_history", "state", &state, parsed)?,
                 step: step.max(0) as usize,
                 percent,
-            },
-        )
-        .collect())
+            })
+        })
+        .collect()
 }
 
 /// A device's bucket in a rollout, and whether it is in.
+#[tracing::instrument(skip_all)]
 pub async fn bucket_of(db: &Db, id: i64, uuid: &str) -> Result<BucketView, AppError> {
     let uuid = uuid.trim();
     if uuid.is_empty() || uuid.len() > 256 {
@@ -727,6 +670,7 @@ pub async fn bucket_of(db: &Db, id: i64, uuid: &str) -> Result<BucketView, AppEr
 }
 
 /// Withdrawing a build halts the rollouts that offer it.
+#[tracing::instrument(skip_all)]
 pub async fn halt_for_withdrawal(
     conn: &mut AnyConnection,
     build_id: i64,
