@@ -76,42 +76,6 @@ fn parse_query(raw: Option<&str>) -> Result<UpdateCheck, CheckError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn accept(value: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        if let Some(value) = value {
-            headers.insert(ACCEPT, value.parse().unwrap());
-        }
-        headers
-    }
-
-    #[test]
-    fn recalboxs_client_gets_the_bare_url_and_the_seeds_story_gets_json() {
-        assert!(answers_with_the_bare_url(&accept(Some("*/*")), false));
-        assert!(answers_with_the_bare_url(&accept(None), false));
-        assert!(!answers_with_the_bare_url(&accept(Some("*/*")), true));
-        assert!(!answers_with_the_bare_url(
-            &accept(Some("application/json")),
-            false
-        ));
-        assert!(answers_with_the_bare_url(&accept(Some("text/plain")), true));
-    }
-
-    #[test]
-    fn the_branch_and_the_user_may_be_left_out() {
-        let query = parse_query(Some("arch=rpi3&boardversion=4.1.0-0001&uuid=u1")).unwrap();
-        assert_eq!(query.branch, None);
-        assert_eq!(query.user, "");
-        assert!(
-            parse_query(Some("boardversion=1&uuid=u1")).is_err(),
-            "arch is required"
-        );
-    }
-}
-
 /// Where devices reach this server: the configured public URL, else the address it listens
 /// on. Never the request's `Host`, which the client chooses: a forged one would send devices'
 /// reports elsewhere.
@@ -301,5 +265,41 @@ pub async fn dist_info(State(state): State<AppState>, Path(dist): Path<String>) 
         }))
         .into_response(),
         Err(e) => check_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = value {
+            headers.insert(ACCEPT, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn recalboxs_client_gets_the_bare_url_and_the_seeds_story_gets_json() {
+        assert!(answers_with_the_bare_url(&accept(Some("*/*")), false));
+        assert!(answers_with_the_bare_url(&accept(None), false));
+        assert!(!answers_with_the_bare_url(&accept(Some("*/*")), true));
+        assert!(!answers_with_the_bare_url(
+            &accept(Some("application/json")),
+            false
+        ));
+        assert!(answers_with_the_bare_url(&accept(Some("text/plain")), true));
+    }
+
+    #[test]
+    fn the_branch_and_the_user_may_be_left_out() {
+        let query = parse_query(Some("arch=rpi3&boardversion=4.1.0-0001&uuid=u1")).unwrap();
+        assert_eq!(query.branch, None);
+        assert_eq!(query.user, "");
+        assert!(
+            parse_query(Some("boardversion=1&uuid=u1")).is_err(),
+            "arch is required"
+        );
     }
 }
