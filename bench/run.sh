@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-BIN="$ROOT/target/release/sluice"
+BIN=${SLUICE_BIN:-$ROOT/target/release/sluice}
 PORT=${BENCH_PORT:-3917}
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=64

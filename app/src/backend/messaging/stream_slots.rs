@@ -6,14 +6,28 @@ use crate::error::AppError;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 /// Streams open at once on this server.
 pub const MAX_STREAMS: usize = 1000;
 /// Streams open at once from one address.
 pub const MAX_STREAMS_PER_ADDRESS: usize = 16;
 
-#[derive(Clone, Debug, Default)]
-pub struct StreamSlots(Arc<Mutex<Counts>>);
+#[derive(Clone, Debug)]
+pub struct StreamSlots {
+    counts: Arc<Mutex<Counts>>,
+    /// How many slots were given back so far, to wait for one.
+    released: Arc<watch::Sender<u64>>,
+}
+
+impl Default for StreamSlots {
+    fn default() -> Self {
+        StreamSlots {
+            counts: Arc::default(),
+            released: Arc::new(watch::Sender::new(0)),
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -32,7 +46,7 @@ impl StreamSlots {
     /// A slot for a stream from `address`, or `Busy` when the server or the address has all
     /// it may hold.
     pub fn take(&self, address: IpAddr) -> Result<StreamSlot, AppError> {
-        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = self.lock();
         let mine = counts.by_address.get(&address).copied().unwrap_or(0);
         if counts.total >= MAX_STREAMS || mine >= MAX_STREAMS_PER_ADDRESS {
             return Err(AppError::Busy);
@@ -45,22 +59,41 @@ impl StreamSlots {
         })
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Streams `address` holds open.
+    pub fn held_by(&self, address: IpAddr) -> usize {
+        self.lock().by_address.get(&address).copied().unwrap_or(0)
+    }
+
+    /// Resolves once `address` holds fewer than `count` streams (a stream is given back when
+    /// the server notices its client went away).
+    pub async fn until_fewer_than(&self, address: IpAddr, count: usize) {
+        let mut released = self.released.subscribe();
+        let _ = released.wait_for(|_| self.held_by(address) < count).await;
+    }
+
     #[cfg(test)]
     fn open(&self) -> usize {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).total
+        self.lock().total
     }
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        let mut counts = self.slots.0.lock().unwrap_or_else(|e| e.into_inner());
-        counts.total = counts.total.saturating_sub(1);
-        if let Some(mine) = counts.by_address.get_mut(&self.address) {
-            *mine -= 1;
-            if *mine == 0 {
-                counts.by_address.remove(&self.address);
+        {
+            let mut counts = self.slots.lock();
+            counts.total = counts.total.saturating_sub(1);
+            if let Some(mine) = counts.by_address.get_mut(&self.address) {
+                *mine -= 1;
+                if *mine == 0 {
+                    counts.by_address.remove(&self.address);
+                }
             }
         }
+        self.slots.released.send_modify(|n| *n += 1);
     }
 }
 
