@@ -21,28 +21,31 @@ use std::collections::HashMap;
 /// The actor of what the background job does.
 pub const SYSTEM: &str = "sluice";
 
-const SELECT: &str = "SELECT r.id, d.name, r.channel, r.build_id, b.version, r.policy, r.cohort_salt, r.state, \
-     r.current_step, r.percent, r.step_started_at, r.halt_reason, r.created_by, r.created_at, r.updated_at, \
-     r.dist_id FROM rollouts r JOIN dists d ON d.id = r.dist_id JOIN builds b ON b.id = r.build_id";
+const SELECT: &str = "SELECT r.id, d.name AS dist, r.dist_id, r.channel, r.build_id, b.version, \
+     r.policy, r.cohort_salt, r.state, r.current_step, r.percent, r.step_started_at, r.halt_reason, \
+     r.created_by, r.created_at, r.updated_at \
+     FROM rollouts r JOIN dists d ON d.id = r.dist_id JOIN builds b ON b.id = r.build_id";
 
-type Row = (
-    i64,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    f64,
-    i64,
-    Option<String>,
-    String,
-    i64,
-    i64,
-    i64,
-);
+/// A rollout row as stored, by column name.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    dist: String,
+    dist_id: i64,
+    channel: String,
+    build_id: i64,
+    version: String,
+    policy: String,
+    cohort_salt: String,
+    state: String,
+    current_step: i64,
+    percent: f64,
+    step_started_at: i64,
+    halt_reason: Option<String>,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
 
 /// A rollout row, decoded.
 struct Stored {
@@ -77,29 +80,30 @@ impl Stored {
 }
 
 fn decode(row: Row) -> Result<Stored, AppError> {
-    let policy: NewRollout = stored("rollouts", "policy", &row.5, serde_json::from_str(&row.5))?;
+    let policy = stored(
+        "rollouts",
+        "policy",
+        &row.policy,
+        serde_json::from_str(&row.policy),
+    )?;
+    let state = RolloutState::parse(&row.state).ok_or(UNKNOWN);
     Ok(Stored {
-        id: row.0,
-        dist: row.1,
-        channel: row.2,
-        build_id: row.3,
-        version: row.4,
+        id: row.id,
+        dist: row.dist,
+        dist_id: row.dist_id,
+        channel: row.channel,
+        build_id: row.build_id,
+        version: row.version,
         policy,
-        salt: row.6,
-        state: stored(
-            "rollouts",
-            "state",
-            &row.7,
-            RolloutState::parse(&row.7).ok_or(UNKNOWN),
-        )?,
-        current_step: row.8.max(0) as usize,
-        percent: row.9,
-        step_started_at: row.10,
-        halt_reason: row.11,
-        created_by: row.12,
-        created_at: row.13,
-        updated_at: row.14,
-        dist_id: row.15,
+        salt: row.cohort_salt,
+        state: stored("rollouts", "state", &row.state, state)?,
+        current_step: row.current_step.max(0) as usize,
+        percent: row.percent,
+        step_started_at: row.step_started_at,
+        halt_reason: row.halt_reason,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     })
 }
 
