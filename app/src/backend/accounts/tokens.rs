@@ -24,11 +24,27 @@ fn new_secret() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
-type Row = (i64, String, String, String, i64, Option<i64>);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    role: String,
+    created_by: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
 const COLUMNS: &str = "id, name, role, created_by, created_at, last_used_at";
 
 fn from_row(
-    (id, name, role, created_by, created_at, last_used_at): Row,
+    Row {
+        id,
+        name,
+        role,
+        created_by,
+        created_at,
+        last_used_at,
+    }: Row,
 ) -> Result<TokenView, AppError> {
     Ok(TokenView {
         id,

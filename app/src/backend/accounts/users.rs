@@ -30,11 +30,27 @@ impl UserRecord {
     }
 }
 
-type Row = (i64, String, String, String, i64, i64);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    username: String,
+    password_hash: String,
+    role: String,
+    disabled: i64,
+    created_at: i64,
+}
+
 const COLUMNS: &str = "id, username, password_hash, role, disabled, created_at";
 
 fn from_row(
-    (id, username, password_hash, role, disabled, created_at): Row,
+    Row {
+        id,
+        username,
+        password_hash,
+        role,
+        disabled,
+        created_at,
+    }: Row,
 ) -> Result<UserRecord, AppError> {
     Ok(UserRecord {
         id,

@@ -9,17 +9,36 @@ use crate::model::dist::{check_slug, DistView, MirrorView, NewDist, NewMirror};
 use crate::model::mirrors::check_template;
 use crate::model::report_key;
 
-type DistRow = (i64, String, String, String, String, Option<String>, i64);
+#[derive(sqlx::FromRow)]
+struct DistRow {
+    id: i64,
+    name: String,
+    version_scheme: String,
+    stable_channel: String,
+    stable_branch: String,
+    legacy_version_file: Option<String>,
+    created_at: i64,
+}
+
 const DIST_COLUMNS: &str =
     "id, name, version_scheme, stable_channel, stable_branch, legacy_version_file, created_at";
 
 fn dist_from_row(
-    (id, name, scheme, stable_channel, stable_branch, legacy_version_file, created_at): DistRow,
+    DistRow {
+        id,
+        name,
+        version_scheme,
+        stable_channel,
+        stable_branch,
+        legacy_version_file,
+        created_at,
+    }: DistRow,
 ) -> Result<DistView, AppError> {
+    let scheme = version_scheme.parse();
     Ok(DistView {
         id,
         name,
-        version_scheme: stored("dists", "version_scheme", &scheme, scheme.parse())?,
+        version_scheme: stored("dists", "version_scheme", &version_scheme, scheme)?,
         stable_channel,
         stable_branch,
         legacy_version_file,
