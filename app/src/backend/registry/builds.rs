@@ -131,18 +131,19 @@ pub async fn find_by_name(
     .map_err(internal)
 }
 
-type BuildRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-);
-const BUILD_COLUMNS: &str = "b.id, d.name, b.branch, b.version, b.base_url, b.notes, b.registered_by, b.created_at, b.withdrawn_at";
+#[derive(sqlx::FromRow)]
+struct BuildRow {
+    id: i64,
+    dist: String,
+    branch: String,
+    version: String,
+    base_url: String,
+    notes: String,
+    registered_by: String,
+    created_at: i64,
+    withdrawn_at: Option<i64>,
+}
+const BUILD_COLUMNS: &str = "b.id, d.name AS dist, b.branch, b.version, b.base_url, b.notes, b.registered_by, b.created_at, b.withdrawn_at";
 
 /// One build with its files and channels.
 #[tracing::instrument(skip_all)]
@@ -188,7 +189,7 @@ async fn attach(db: &Db, rows: Vec<BuildRow>) -> Result<Vec<BuildView>, AppError
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.0.to_string()).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
     let id_list = ids.join(",");
     let files: Vec<(i64, String, String, i64, String)> = sqlx::query_as(&format!(
         "SELECT build_id, board, name, size, sha256 FROM build_files WHERE build_id IN ({id_list}) ORDER BY id"
@@ -205,17 +206,17 @@ async fn attach(db: &Db, rows: Vec<BuildRow>) -> Result<Vec<BuildView>, AppError
     Ok(rows
         .into_iter()
         .map(
-            |(
-                id,
-                dist,
-                branch,
-                version,
-                base_url,
-                notes,
-                registered_by,
-                created_at,
-                withdrawn_at,
-            )| {
+            |BuildRow {
+                 id,
+                 dist,
+                 branch,
+                 version,
+                 base_url,
+                 notes,
+                 registered_by,
+                 created_at,
+                 withdrawn_at,
+             }| {
                 let mut boards: BTreeMap<String, Vec<BuildFile>> = BTreeMap::new();
                 for (_, board, name, size, sha256) in files.iter().filter(|f| f.0 == id) {
                     boards.entry(board.clone()).or_default().push(BuildFile {

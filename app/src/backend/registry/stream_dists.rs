@@ -9,7 +9,15 @@ use crate::model::release_stream::{StreamDist, StreamDistSettings};
 use crate::model::{Permission, Role};
 use sqlx::AnyConnection;
 
-type DistRow = (i64, String, i64, String, String);
+#[derive(sqlx::FromRow)]
+struct DistRow {
+    id: i64,
+    name: String,
+    public: i64,
+    stable_state: String,
+    branched_state: String,
+}
+
 const DIST_COLUMNS: &str = "id, name, public, stable_state, branched_state";
 
 /// A dist with its id, for the queries that follow.
@@ -19,7 +27,15 @@ pub struct DistRef {
     pub dist: StreamDist,
 }
 
-fn dist_from_row((id, name, public, stable_state, branched_state): DistRow) -> DistRef {
+fn dist_from_row(
+    DistRow {
+        id,
+        name,
+        public,
+        stable_state,
+        branched_state,
+    }: DistRow,
+) -> DistRef {
     DistRef {
         id,
         dist: StreamDist {

@@ -212,23 +212,35 @@ pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, A
     Ok(row.is_some())
 }
 
-type EventRow = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    i64,
-);
-const EVENT_COLUMNS: &str = "e.id, d.name, e.release_name, e.state, e.entered, e.at, \
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    dist: String,
+    release_name: String,
+    state: String,
+    entered: i64,
+    at: i64,
+    recorded_at: i64,
+    actor: String,
+    note: String,
+    was_in_state: i64,
+}
+const EVENT_COLUMNS: &str = "e.id, d.name AS dist, e.release_name, e.state, e.entered, e.at, \
                              e.recorded_at, e.actor, e.note, e.was_in_state";
 
 fn event_from_row(
-    (id, dist, release, state, entered, at, recorded_at, actor, note, was): EventRow,
+    EventRow {
+        id,
+        dist,
+        release_name: release,
+        state,
+        entered,
+        at,
+        recorded_at,
+        actor,
+        note,
+        was_in_state: was,
+    }: EventRow,
 ) -> ReleaseEvent {
     ReleaseEvent {
         id,

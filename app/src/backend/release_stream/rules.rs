@@ -15,22 +15,31 @@ use sqlx::AnyConnection;
 /// The outbox topic of a fired rule's message.
 pub const RULE_TOPIC: &str = "sluice.rule.fired";
 
-type RuleRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    i64,
-    String,
-    i64,
-);
-const RULE_COLUMNS: &str = "r.id, d.name, r.state, r.on_action, r.action_kind, r.webhook_id, \
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: i64,
+    dist: String,
+    state: String,
+    on_action: String,
+    webhook_id: Option<i64>,
+    active: i64,
+    created_by: String,
+    created_at: i64,
+}
+const RULE_COLUMNS: &str = "r.id, d.name AS dist, r.state, r.on_action, r.webhook_id, \
                             r.active, r.created_by, r.created_at";
 
 fn rule_from_row(
-    (id, dist, state, on, _kind, webhook_id, active, created_by, created_at): RuleRow,
+    RuleRow {
+        id,
+        dist,
+        state,
+        on_action: on,
+        webhook_id,
+        active,
+        created_by,
+        created_at,
+    }: RuleRow,
 ) -> Result<ReleaseRule, AppError> {
     Ok(ReleaseRule {
         id,
