@@ -121,7 +121,6 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let (reports, report_queue) = ReportWriter::new();
     let state = AppState {
         db,
-        leptos_options,
         catalog,
         seen: SeenBuffer::default(),
         reports,
@@ -130,7 +129,9 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         streams: Default::default(),
         outbound: config.webhook_allow.clone(),
         default_dist: config.default_dist.clone(),
+        report_url: report_url(config, &leptos_options).into(),
         public_url: config.public_url.clone(),
+        leptos_options,
     };
 
     let router = console_router(&state);
@@ -170,6 +171,16 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         jobs,
         limits: config.connections,
     })
+}
+
+/// Where devices send their reports: the configured public URL, else the address this server
+/// listens on. Never the request's `Host`, which the client chooses: a forged one would send
+/// devices' reports elsewhere. Made once, not per update check.
+fn report_url(config: &Config, options: &LeptosOptions) -> String {
+    match &config.public_url {
+        Some(url) => format!("{}/v1/log", url.trim_end_matches('/')),
+        None => format!("http://{}/v1/log", options.site_addr),
+    }
 }
 
 /// The console's routes, generated once per process. Generating them sets a process-wide flag

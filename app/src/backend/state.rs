@@ -30,6 +30,8 @@ pub struct AppState {
     pub streams: StreamSlots,
     /// The dist that answers devices naming none (`SLUICE_DEFAULT_DIST`), when configured.
     pub default_dist: Option<String>,
+    /// Where devices send their reports (`…/v1/log`), in the offers they get.
+    pub report_url: std::sync::Arc<str>,
     /// The URL people and devices reach Sluice at, when configured.
     pub public_url: Option<String>,
 }

@@ -76,16 +76,6 @@ fn parse_query(raw: Option<&str>) -> Result<UpdateCheck, CheckError> {
     })
 }
 
-/// Where devices reach this server: the configured public URL, else the address it listens
-/// on. Never the request's `Host`, which the client chooses: a forged one would send devices'
-/// reports elsewhere.
-fn public_base(state: &AppState) -> String {
-    match &state.public_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => format!("http://{}", state.leptos_options.site_addr),
-    }
-}
-
 /// Whether an offer is answered as the bare URL (`text/plain`) rather than JSON. Recalbox's
 /// shipped client sends no `branch` and `Accept: */*`, and takes the whole body as the URL of
 /// the new version; clients that send a `branch` (the seed's story) read JSON. So: JSON when
@@ -113,12 +103,11 @@ pub async fn upgrade(
         Ok(check) => check,
         Err(e) => return check_error(e),
     };
-    let report_url = format!("{}/v1/log", public_base(&state));
     let hot = HotPath {
         catalog: &state.catalog,
         seen: &state.seen,
         default_dist: state.default_dist.as_deref(),
-        report_url: &report_url,
+        report_url: &state.report_url,
     };
     match update_check::answer(&hot, &check, address, now_millis()) {
         Err(e) => check_error(e),
