@@ -128,9 +128,9 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         timelines: Default::default(),
         streams: Default::default(),
         outbound: config.webhook_allow.clone(),
-        default_dist: config.default_dist.clone(),
+        default_dist: config.default_dist.as_deref().map(Into::into),
         report_url: report_url(config, &leptos_options).into(),
-        public_url: config.public_url.clone(),
+        public_url: config.public_url.as_deref().map(Into::into),
         leptos_options,
     };
 

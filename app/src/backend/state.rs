@@ -9,7 +9,8 @@ use crate::backend::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-/// Everything a handler or server function needs; cheap to clone.
+/// Everything a handler or server function needs. It is cloned for every request (axum's
+/// `State`), so its text fields are shared (`Arc<str>`), never copied.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
@@ -29,11 +30,11 @@ pub struct AppState {
     /// Live streams held open, by client address.
     pub streams: StreamSlots,
     /// The dist that answers devices naming none (`SLUICE_DEFAULT_DIST`), when configured.
-    pub default_dist: Option<String>,
+    pub default_dist: Option<std::sync::Arc<str>>,
     /// Where devices send their reports (`…/v1/log`), in the offers they get.
     pub report_url: std::sync::Arc<str>,
     /// The URL people and devices reach Sluice at, when configured.
-    pub public_url: Option<String>,
+    pub public_url: Option<std::sync::Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -11,6 +11,7 @@ pub mod outbox_worker;
 mod timeline_listener;
 
 use app::backend::devices::reports::ReportQueue;
+use app::backend::infra::clock::now_millis;
 use app::backend::rollouts::store as rollouts;
 use app::backend::AppState;
 use app::AppError;
@@ -48,7 +49,7 @@ pub enum Decisions {
     /// Every job runs on its timer (a real server).
     #[default]
     OnTimers,
-    /// The rollout job and the senders (webhooks, AMQP) run only when called (`tick_rollouts`,
+    /// The rollout job and the senders (webhooks, AMQP) run only when called (`rollouts::store::tick`,
     /// `WebhookSender::deliver_due`, `amqp_publisher::publish_pending`), so a test decides
     /// when they happen. Everything else (the
     /// writers, the catalog and timeline refreshes, the live feed) still runs.
@@ -80,12 +81,16 @@ impl Jobs {
         if on_timers {
             jobs.spawn_every("rollout ticker", tick_every, move || {
                 let (db, catalog) = (db.clone(), catalog.clone());
-                async move { tick_rollouts(&db, &catalog).await.map(|_| ()) }
+                async move {
+                    rollouts::tick(&db, &catalog, now_millis())
+                        .await
+                        .map(|_| ())
+                }
             });
         }
-        let refresher = catalog_refresher::run(state.clone(), jobs.signal());
+        let refresher = catalog_refresher::run(state.clone());
         jobs.spawn("catalog refresher", refresher);
-        let listener = timeline_listener::run(state.clone(), jobs.signal());
+        let listener = timeline_listener::run(state.clone());
         jobs.spawn("timeline listener", listener);
         let live = outbox_worker::live_feed(state.clone())
             .await
@@ -184,15 +189,6 @@ impl Jobs {
             }
         }
     }
-}
-
-/// One pass of the rollout job: timeouts, health gates, advances, halts. True when a rollout
-/// changed. The background task calls it on a timer; tests call it when they need it.
-pub async fn tick_rollouts(
-    db: &app::backend::Db,
-    catalog: &app::backend::catalog::store::CatalogStore,
-) -> Result<bool, AppError> {
-    rollouts::tick(db, catalog, app::backend::infra::clock::now_millis()).await
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -20,8 +20,8 @@ pub async fn feed(
     let found =
         stream_dists::readable(&state.db, caller.as_ref().ok().map(|c| c.role), &dist).await?;
     let events = release_stream::recent_events(&state.db, &found.dist.name, ENTRIES).await?;
-    let base = state.public_url.clone().unwrap_or_default();
-    let body = render(&base, &found.dist.name, &events);
+    let base = state.public_url.as_deref().unwrap_or_default();
+    let body = render(base, &found.dist.name, &events);
     Ok((
         [(CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,

@@ -11,8 +11,7 @@ use crate::error::AppError;
 use crate::model::release_stream::{
     self as rules, NewReleaseEvent, OrderedMap, ReleaseEvent, ReleaseHistory, StatusPageData,
 };
-use crate::model::timeline::{Diff, Timeline};
-use std::sync::Arc;
+use crate::model::timeline::Diff;
 
 /// Records an event, then makes this replica's next view of the dist show it and wakes the
 /// outbox to deliver its message.
@@ -30,14 +29,6 @@ pub async fn record(
     Ok(event)
 }
 
-async fn timeline_of(
-    db: &Db,
-    timelines: &TimelineCache,
-    dist: &DistRef,
-) -> Result<Arc<Timeline>, AppError> {
-    timelines.get(db, dist.id).await
-}
-
 #[tracing::instrument(skip_all)]
 pub async fn states_by_release(
     db: &Db,
@@ -45,7 +36,7 @@ pub async fn states_by_release(
     dist: &DistRef,
     at: i64,
 ) -> Result<OrderedMap, AppError> {
-    let timeline = timeline_of(db, timelines, dist).await?;
+    let timeline = timelines.get(db, dist.id).await?;
     Ok(rules::states_by_release(timeline.spans(), at))
 }
 
@@ -56,7 +47,7 @@ pub async fn releases_by_state(
     dist: &DistRef,
     at: i64,
 ) -> Result<OrderedMap, AppError> {
-    let timeline = timeline_of(db, timelines, dist).await?;
+    let timeline = timelines.get(db, dist.id).await?;
     Ok(rules::releases_by_state(timeline.spans(), at))
 }
 
@@ -68,7 +59,7 @@ pub async fn history(
     release: &str,
     at: i64,
 ) -> Result<ReleaseHistory, AppError> {
-    let timeline = timeline_of(db, timelines, dist).await?;
+    let timeline = timelines.get(db, dist.id).await?;
     let spans = timeline.spans();
     let has_stays = spans.iter().any(|s| s.release == release);
     if !has_stays && !store::has_release(db, dist.id, release).await? {
@@ -89,7 +80,8 @@ pub async fn diff(
     from: i64,
     to: i64,
 ) -> Result<Diff<'static>, AppError> {
-    Ok(timeline_of(db, timelines, dist)
+    Ok(timelines
+        .get(db, dist.id)
         .await?
         .diff(from, to)
         .into_owned())
@@ -104,7 +96,7 @@ pub async fn diff_json(
     from: i64,
     to: i64,
 ) -> Result<String, AppError> {
-    let timeline = timeline_of(db, timelines, dist).await?;
+    let timeline = timelines.get(db, dist.id).await?;
     timeline.diff_json(from, to).map_err(|err| {
         tracing::error!(error = %err, "diff not serialisable");
         AppError::Internal
@@ -120,7 +112,7 @@ pub async fn release_json(
 ) -> Result<serde_json::Value, AppError> {
     let mut out = serde_json::Map::new();
     for dist in stream_dists::public_dists(db).await? {
-        let timeline = timeline_of(db, timelines, &dist).await?;
+        let timeline = timelines.get(db, dist.id).await?;
         out.insert(
             dist.dist.name.clone(),
             rules::release_json_entry(
@@ -143,7 +135,7 @@ pub async fn status_page(
     now: i64,
     at: i64,
 ) -> Result<StatusPageData, AppError> {
-    let timeline = timeline_of(db, timelines, dist).await?;
+    let timeline = timelines.get(db, dist.id).await?;
     let spans = timeline.spans();
     let since = rules::timeline_since(spans);
     Ok(StatusPageData {
