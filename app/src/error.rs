@@ -95,6 +95,17 @@ impl From<(&'static str, String)> for AppError {
     }
 }
 
+/// A database failure becomes the opaque internal error here, once, where a service meets it.
+/// The log line carries the span of the service that failed (every backend service is
+/// instrumented), so it names the operation; the user sees only "something went wrong".
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

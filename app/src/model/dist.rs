@@ -336,11 +336,13 @@ mod tests {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DeviceView {
     pub dist: String,
     pub uuid: String,
     pub board: String,
     pub branch: String,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "user_name"))]
     pub user: String,
     pub current_version: String,
     pub first_seen: i64,
@@ -352,6 +354,7 @@ pub struct DeviceView {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ReportView {
     pub id: i64,
     pub version: String,
@@ -369,6 +372,7 @@ pub struct DeviceHistory {
 
 /// How many devices of a board run a version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct VersionCount {
     pub board: String,
     pub version: String,

@@ -19,6 +19,7 @@ pub struct NewWebhook {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct DeliveryView {
     pub id: i64,
     pub webhook_id: i64,

@@ -5,7 +5,6 @@ use app::backend::accounts::users::{self, UserRecord};
 use app::backend::edge::caller::SESSION_USER_KEY;
 use app::backend::edge::client_address::client_address;
 use app::backend::infra::audit::{self, Actor};
-use app::backend::infra::db::internal;
 use app::backend::{accounts::login, AppState};
 use app::AppError;
 use axum::extract::{FromRequestParts, State};
@@ -217,8 +216,8 @@ async fn record(
     action: &str,
     target: &str,
 ) -> Result<(), AppError> {
-    let mut conn = state.db.pool.acquire().await.map_err(internal)?;
-    audit::record(&mut conn, actor, action, target, "").await
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(audit::record(&mut conn, actor, action, target, "").await?)
 }
 
 /// A minimal page for answers that are not a Leptos route (such as 429).

@@ -11,6 +11,7 @@ mod devices;
 mod edge_input;
 mod health;
 mod live_security;
+mod message_order;
 mod permissions;
 mod release_amqp;
 mod release_messages;

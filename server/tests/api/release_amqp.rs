@@ -9,10 +9,10 @@ use amqprs::FieldValue;
 use app::model::Role;
 use serde_json::Value;
 
-const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// A fresh exclusive queue bound to every Sluice release topic.
-async fn listen() -> (Connection, Channel, String) {
+pub async fn listen() -> (Connection, Channel, String) {
     let connection = Connection::open(&OpenConnectionArguments::new(
         "127.0.0.1",
         5672,

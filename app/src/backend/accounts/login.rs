@@ -9,7 +9,7 @@
 use crate::backend::accounts::passwords;
 use crate::backend::accounts::users::{self, UserRecord};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::Db;
 use crate::error::AppError;
 
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
@@ -77,15 +77,13 @@ async fn reserve(db: &Db, key: &str, now: i64) -> Result<i64, AppError> {
     .bind(now)
     .bind(now - WINDOW_MS)
     .fetch_one(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     if attempts == 1 {
         // A new window: windows that have ended no longer count, so drop them.
         sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
             .bind(now - WINDOW_MS)
             .execute(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     Ok(attempts)
 }
@@ -97,8 +95,7 @@ async fn give_back(db: &Db, key: &str) -> Result<(), AppError> {
     )
     .bind(key)
     .execute(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -106,7 +103,6 @@ async fn forget(db: &Db, key: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM login_throttle WHERE key = $1")
         .bind(key)
         .execute(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(())
 }

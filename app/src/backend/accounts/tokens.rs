@@ -2,7 +2,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, stored, Db};
+use crate::backend::infra::db::{is_unique_violation, stored, Db};
 use crate::error::AppError;
 use crate::model::{check_name, NewToken, Role, TokenView, TOKEN_NAME_MAX};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -76,7 +76,7 @@ pub async fn create(db: &Db, actor: &Actor, name: &str, role: Role) -> Result<Ne
         if is_unique_violation(&e) {
             AppError::conflict(format!("an active token named '{name}' already exists"))
         } else {
-            internal(e)
+            e.into()
         }
     })?;
     audit::record(
@@ -87,7 +87,7 @@ pub async fn create(db: &Db, actor: &Actor, name: &str, role: Role) -> Result<Ne
         &format!("role {role}"),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(NewToken {
         token: from_row(row)?,
         secret,
@@ -101,8 +101,7 @@ pub async fn list(db: &Db) -> Result<Vec<TokenView>, AppError> {
         "SELECT {COLUMNS} FROM api_tokens WHERE revoked_at IS NULL ORDER BY id DESC"
     ))
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.into_iter().map(from_row).collect()
 }
 
@@ -114,13 +113,12 @@ pub async fn revoke(db: &Db, actor: &Actor, name: &str) -> Result<(), AppError> 
             .bind(now_millis())
             .bind(name)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     if result.rows_affected() == 0 {
         return Err(AppError::not_found(format!("active token '{name}'")));
     }
     audit::record(&mut tx, actor, "token.revoke", name, "").await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -135,8 +133,7 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<TokenView>, Ap
     ))
     .bind(digest(secret))
     .fetch_optional(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let Some(token) = row.map(from_row).transpose()? else {
         return Ok(None);
     };
@@ -149,8 +146,7 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<TokenView>, Ap
             .bind(now)
             .bind(token.id)
             .execute(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     Ok(Some(token))
 }

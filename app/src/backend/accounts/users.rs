@@ -3,7 +3,7 @@
 use crate::backend::accounts::passwords;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, stored, Db};
+use crate::backend::infra::db::{is_unique_violation, stored, Db};
 use crate::error::AppError;
 use crate::model::{check_password, check_username, Role, UserView};
 
@@ -66,8 +66,7 @@ fn from_row(
 pub async fn any_exists(db: &Db) -> Result<bool, AppError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users LIMIT 1")
         .fetch_optional(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(row.is_some())
 }
 
@@ -77,8 +76,7 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<UserReco
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE username = $1"))
             .bind(username)
             .fetch_optional(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     row.map(from_row).transpose()
 }
 
@@ -87,8 +85,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, AppError
     let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     row.map(from_row).transpose()
 }
 
@@ -96,8 +93,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, AppError
 pub async fn list(db: &Db) -> Result<Vec<UserView>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
         .fetch_all(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     rows.into_iter()
         .map(|r| from_row(r).map(|user| user.view()))
         .collect()
@@ -129,8 +125,7 @@ pub async fn create_first_admin(
     .bind(Role::Admin.as_str())
     .bind(now_millis())
     .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::conflict("an administrator already exists"));
     }
@@ -146,7 +141,7 @@ pub async fn create_first_admin(
         "first administrator",
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     find_by_username(db, username)
         .await?
         .ok_or(AppError::Internal)
@@ -155,8 +150,7 @@ pub async fn create_first_admin(
 async fn any_user_exists(db: &Db) -> Result<bool, AppError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users LIMIT 1")
         .fetch_optional(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(row.is_some())
 }
 
@@ -186,7 +180,7 @@ pub async fn create(
         if is_unique_violation(&e) {
             AppError::conflict(format!("a user named '{username}' already exists"))
         } else {
-            internal(e)
+            e.into()
         }
     })?;
     audit::record(
@@ -197,7 +191,7 @@ pub async fn create(
         &format!("role {role}"),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     find_by_id(db, id)
         .await?
         .map(|u| u.view())
@@ -223,8 +217,7 @@ pub async fn set_role(
         .bind(role.as_str())
         .bind(username)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     finish_update(
         db,
         tx,
@@ -255,8 +248,7 @@ pub async fn set_disabled(
         .bind(i64::from(disabled))
         .bind(username)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let action = if disabled {
         "user.disable"
     } else {
@@ -279,7 +271,7 @@ async fn finish_update(
         return Err(AppError::not_found(format!("user '{username}'")));
     }
     audit::record(&mut tx, actor, action, username, detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     find_by_username(db, username)
         .await?
         .map(|u| u.view())

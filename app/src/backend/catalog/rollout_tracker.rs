@@ -3,7 +3,7 @@
 //! decides from this and the catalog alone; offers are written in batches, outcomes with the
 //! reports that carry them.
 
-use crate::backend::infra::db::{internal, plain_values_list, stored, Db, UNKNOWN};
+use crate::backend::infra::db::{plain_values_list, stored, Db, UNKNOWN};
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, Catalog};
 use crate::model::device_report::DeviceReport;
@@ -381,8 +381,7 @@ impl RolloutTracker {
             )
             .bind(id)
             .fetch_all(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
             let mut tracked = Tracked::default();
             let hour_ago = crate::backend::infra::clock::now_millis() - self.hour_ms();
             let mut recent: Vec<i64> = Vec::new();
@@ -428,11 +427,11 @@ impl RolloutTracker {
         if pending.is_empty() {
             return Ok(());
         }
-        let mut conn = db.pool.acquire().await.map_err(internal)?;
+        let mut conn = db.pool.acquire().await?;
         if let Err(e) = write_grants(&mut conn, &pending, false).await {
             // Keep them for the next attempt.
             self.lock().pending.extend(pending);
-            return Err(e);
+            return Err(e.into());
         }
         Ok(())
     }
@@ -445,7 +444,7 @@ pub async fn write_grants(
     conn: &mut sqlx::AnyConnection,
     rows: &[GrantRow],
     overwrite: bool,
-) -> Result<(), AppError> {
+) -> Result<(), sqlx::Error> {
     // One row per device and rollout in a statement: the last one wins.
     let mut last: HashMap<(i64, &str), &GrantRow> = HashMap::new();
     for row in rows {
@@ -473,7 +472,7 @@ pub async fn write_grants(
                 .bind(row.offered_at)
                 .bind(row.updated_at);
         }
-        query.execute(&mut *conn).await.map_err(internal)?;
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! replicas through PostgreSQL `LISTEN/NOTIFY` (plus a periodic refresh as a safety net).
 
 use crate::backend::catalog::rollout_tracker::RolloutTracker;
-use crate::backend::infra::db::{internal, stored, Db, NativePool, UNKNOWN};
+use crate::backend::infra::db::{stored, Db, NativePool, UNKNOWN};
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, BuildFile, Catalog, DistCatalog, OfferableBuild};
 use crate::model::mirrors::Mirror;
@@ -41,8 +41,7 @@ impl CatalogStore {
             sqlx::query("SELECT pg_notify($1, '')")
                 .bind(NOTIFY_CHANNEL)
                 .execute(pool)
-                .await
-                .map_err(internal)?;
+                .await?;
         }
         Ok(())
     }
@@ -68,17 +67,56 @@ impl CatalogStore {
     }
 }
 
-type DistRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
-type BuildRow = (i64, i64, String, String, String);
-type RolloutRow = (i64, i64, String, i64, String, String, String, i64, f64, i64);
+#[derive(sqlx::FromRow)]
+struct DistRow {
+    id: i64,
+    name: String,
+    version_scheme: String,
+    stable_channel: String,
+    stable_branch: String,
+    legacy_version_file: Option<String>,
+    report_key_hash: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MirrorRow {
+    id: i64,
+    dist_id: i64,
+    url_template: String,
+    weight: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BuildRow {
+    id: i64,
+    dist_id: i64,
+    branch: String,
+    version: String,
+    base_url: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    build_id: i64,
+    board: String,
+    name: String,
+    size: i64,
+    sha256: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct RolloutRow {
+    id: i64,
+    dist_id: i64,
+    channel: String,
+    build_id: i64,
+    policy: String,
+    cohort_salt: String,
+    state: String,
+    current_step: i64,
+    percent: f64,
+    step_started_at: i64,
+}
 
 /// Reads everything a device may be offered.
 #[tracing::instrument(skip_all)]
@@ -88,47 +126,41 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
          report_key_hash FROM dists ORDER BY id",
     )
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    let mirrors: Vec<(i64, i64, String, i64)> =
+    .await?;
+    let mirrors: Vec<MirrorRow> =
         sqlx::query_as("SELECT id, dist_id, url_template, weight FROM mirrors ORDER BY id")
             .fetch_all(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     let builds: Vec<BuildRow> = sqlx::query_as(
         "SELECT id, dist_id, branch, version, base_url FROM builds WHERE withdrawn_at IS NULL ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
-    let files: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+    ?;
+    let files: Vec<FileRow> = sqlx::query_as(
         "SELECT f.build_id, f.board, f.name, f.size, f.sha256 FROM build_files f \
          JOIN builds b ON b.id = f.build_id WHERE b.withdrawn_at IS NULL ORDER BY f.id",
     )
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let published: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT c.dist_id, c.build_id, c.channel FROM channel_builds c \
          JOIN builds b ON b.id = c.build_id WHERE b.withdrawn_at IS NULL",
     )
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     // Boards of every build ever registered, withdrawn or not: a board whose builds were all
     // withdrawn is still known (up to date), not unknown.
     let boards: Vec<(i64, String)> = sqlx::query_as(
         "SELECT DISTINCT b.dist_id, f.board FROM build_files f JOIN builds b ON b.id = f.build_id",
     )
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     // Every registered version, withdrawn or not, orders the `registration` scheme.
     let registered: Vec<(i64, i64, String)> =
         sqlx::query_as("SELECT id, dist_id, version FROM builds")
             .fetch_all(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
 
     let rollouts: Vec<RolloutRow> = sqlx::query_as(
         "SELECT r.id, r.dist_id, r.channel, r.build_id, r.policy, r.cohort_salt, r.state, r.current_step, \
@@ -137,38 +169,42 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
     )
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
+    ?;
 
     let mut files_by_build: HashMap<i64, HashMap<String, Vec<BuildFile>>> = HashMap::new();
-    for (build_id, board, name, size, sha256) in files {
+    for file in files {
         files_by_build
-            .entry(build_id)
+            .entry(file.build_id)
             .or_default()
-            .entry(board)
+            .entry(file.board)
             .or_default()
-            .push(BuildFile { name, size, sha256 });
+            .push(BuildFile {
+                name: file.name,
+                size: file.size,
+                sha256: file.sha256,
+            });
     }
 
     let mut catalog = Catalog::default();
-    for (dist_id, name, scheme, stable_channel, stable_branch, legacy_version_file, report_key) in
-        dists
-    {
-        let scheme: VersionScheme = stored("dists", "version_scheme", &scheme, scheme.parse())?;
+    for row in dists {
+        let dist_id = row.id;
+        let scheme = &row.version_scheme;
+        let scheme: VersionScheme = stored("dists", "version_scheme", scheme, scheme.parse())?;
         let mut dist = DistCatalog {
             id: dist_id,
-            name,
+            name: row.name,
             scheme,
-            stable_channel,
-            stable_branch,
-            legacy_version_file,
-            report_key,
+            stable_channel: row.stable_channel,
+            stable_branch: row.stable_branch,
+            legacy_version_file: row.legacy_version_file,
+            report_key: row.report_key_hash,
             mirrors: mirrors
                 .iter()
-                .filter(|m| m.1 == dist_id)
-                .map(|(id, _, url_template, weight)| Mirror {
-                    id: *id,
-                    url_template: url_template.clone(),
-                    weight: (*weight).clamp(0, u32::MAX as i64) as u32,
+                .filter(|m| m.dist_id == dist_id)
+                .map(|m| Mirror {
+                    id: m.id,
+                    url_template: m.url_template.clone(),
+                    weight: m.weight.clamp(0, u32::MAX as i64) as u32,
                 })
                 .collect(),
             boards: boards
@@ -191,34 +227,37 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
             .filter(|p| p.0 == dist_id && p.2 == dist.stable_channel)
             .map(|p| p.1)
             .collect();
-        for (id, _, branch, version, base_url) in builds.iter().filter(|b| b.1 == dist_id) {
-            let Ok(key) = scheme.key(version, Some(*id)) else {
+        for row in builds.iter().filter(|b| b.dist_id == dist_id) {
+            let Ok(key) = scheme.key(&row.version, Some(row.id)) else {
                 tracing::warn!(
-                    build = id,
-                    version,
+                    build = row.id,
+                    version = row.version,
                     "build version does not fit its dist's scheme; not offered"
                 );
                 continue;
             };
-            let build_files = files_by_build.remove(id).unwrap_or_default();
+            let build_files = files_by_build.remove(&row.id).unwrap_or_default();
             let build = Arc::new(OfferableBuild {
-                id: *id,
-                branch: branch.clone(),
-                version: version.clone(),
+                id: row.id,
+                branch: row.branch.clone(),
+                version: row.version.clone(),
                 key,
-                base_url: base_url.clone(),
+                base_url: row.base_url.clone(),
                 files: build_files,
             });
-            all_builds.insert(*id, Arc::clone(&build));
-            if published_here.contains(id) {
+            all_builds.insert(row.id, Arc::clone(&build));
+            if published_here.contains(&row.id) {
                 dist.stable.push(Arc::clone(&build));
             }
-            if branch != &dist.stable_branch {
-                dist.branches.entry(branch.clone()).or_default().push(build);
+            if row.branch != dist.stable_branch {
+                dist.branches
+                    .entry(row.branch.clone())
+                    .or_default()
+                    .push(build);
             }
         }
         dist.stable.sort_by(|a, b| b.key.cmp(&a.key));
-        for row in rollouts.iter().filter(|r| r.1 == dist_id) {
+        for row in rollouts.iter().filter(|r| r.dist_id == dist_id) {
             if let Some(active) = active_rollout(row, &all_builds)? {
                 dist.rollouts
                     .insert(active.channel.clone(), Arc::new(active));
@@ -236,8 +275,9 @@ fn active_rollout(
     row: &RolloutRow,
     builds: &HashMap<i64, Arc<OfferableBuild>>,
 ) -> Result<Option<ActiveRollout>, AppError> {
-    let (id, _, channel, build_id, policy, salt, state, step, percent, step_started_at) = row;
+    let policy = &row.policy;
     let policy: NewRollout = stored("rollouts", "policy", policy, serde_json::from_str(policy))?;
+    let state = &row.state;
     let state = stored(
         "rollouts",
         "state",
@@ -245,18 +285,18 @@ fn active_rollout(
         RolloutState::parse(state).ok_or(UNKNOWN),
     )?;
     // A withdrawn build is not in the catalog: its rollout offers nothing.
-    let Some(build) = builds.get(build_id) else {
+    let Some(build) = builds.get(&row.build_id) else {
         return Ok(None);
     };
     Ok(Some(ActiveRollout {
-        id: *id,
-        channel: channel.clone(),
+        id: row.id,
+        channel: row.channel.clone(),
         build: Arc::clone(build),
         state,
-        current_step: (*step).max(0) as usize,
-        percent: *percent,
-        step_started_at: *step_started_at,
-        salt: salt.clone(),
+        current_step: row.current_step.max(0) as usize,
+        percent: row.percent,
+        step_started_at: row.step_started_at,
+        salt: row.cohort_salt.clone(),
         canary: policy.canary_uuids.iter().cloned().collect(),
         deny: policy.deny_uuids.iter().cloned().collect(),
         policy,

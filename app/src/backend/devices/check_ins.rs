@@ -1,7 +1,7 @@
 //! Devices as the update check and reports see them. The update check never writes to the
 //! database itself: it notes "seen" in a buffer that is written in batches.
 
-use crate::backend::infra::db::{internal, values_list, Db};
+use crate::backend::infra::db::{values_list, Db};
 use crate::backend::registry::dists;
 use crate::error::AppError;
 use crate::model::dist::{DeviceHistory, DeviceView, ReportView, VersionCount};
@@ -59,13 +59,13 @@ impl SeenBuffer {
                 for (key, seen) in batch {
                     pending.entry(key).or_insert(seen);
                 }
-                Err(e)
+                Err(e.into())
             }
         }
     }
 }
 
-async fn write_seen(db: &Db, batch: &[((i64, String), Seen)]) -> Result<(), AppError> {
+async fn write_seen(db: &Db, batch: &[((i64, String), Seen)]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
@@ -98,78 +98,31 @@ async fn write_seen(db: &Db, batch: &[((i64, String), Seen)]) -> Result<(), AppE
                 .bind(seen.offered.clone())
                 .bind(offer_at);
         }
-        query.execute(&mut *tx).await.map_err(internal)?;
+        query.execute(&mut *tx).await?;
     }
-    tx.commit().await.map_err(internal)
+    tx.commit().await?;
+    Ok(())
 }
 
-type DeviceRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-);
+/// A device row with its dist's name, as `DeviceView` reads it.
 const DEVICE_COLUMNS: &str =
-    "uuid, board, branch, user_name, current_version, first_seen, last_seen, \
-     last_offer_version, last_offer_at, last_report_status, last_report_at";
-
-fn device_from_row(dist: &str, row: DeviceRow) -> DeviceView {
-    let (
-        uuid,
-        board,
-        branch,
-        user,
-        current_version,
-        first_seen,
-        last_seen,
-        last_offer_version,
-        last_offer_at,
-        last_report_status,
-        last_report_at,
-    ) = row;
-    DeviceView {
-        dist: dist.to_string(),
-        uuid,
-        board,
-        branch,
-        user,
-        current_version,
-        first_seen,
-        last_seen,
-        last_offer_version,
-        last_offer_at,
-        last_report_status,
-        last_report_at,
-    }
-}
+    "d.name AS dist, v.uuid, v.board, v.branch, v.user_name, v.current_version, \
+     v.first_seen, v.last_seen, v.last_offer_version, v.last_offer_at, v.last_report_status, \
+     v.last_report_at FROM devices v JOIN dists d ON d.id = v.dist_id";
 
 /// Devices per board and version (the devices page chart).
 #[tracing::instrument(skip_all)]
 pub async fn version_counts(db: &Db, dist: &str) -> Result<Vec<VersionCount>, AppError> {
     let dist = dists::find(db, dist).await?;
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT board, current_version, COUNT(*) FROM devices WHERE dist_id = $1 \
+    let rows: Vec<VersionCount> = sqlx::query_as(
+        "SELECT board, current_version AS version, COUNT(*) AS devices FROM devices WHERE dist_id = $1 \
          GROUP BY board, current_version ORDER BY board, current_version",
     )
     .bind(dist.id)
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(|(board, version, devices)| VersionCount {
-            board,
-            version,
-            devices,
-        })
-        .collect())
+    ?;
+    Ok(rows)
 }
 
 /// Devices whose uuid starts with `prefix`, most recently seen first (at most 50).
@@ -177,63 +130,38 @@ pub async fn version_counts(db: &Db, dist: &str) -> Result<Vec<VersionCount>, Ap
 pub async fn search(db: &Db, dist: &str, prefix: &str) -> Result<Vec<DeviceView>, AppError> {
     let dist = dists::find(db, dist).await?;
     let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
-    let rows: Vec<DeviceRow> = sqlx::query_as(&format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE dist_id = $1 AND uuid LIKE $2 ORDER BY last_seen DESC LIMIT 50"
+    let rows: Vec<DeviceView> = sqlx::query_as(&format!(
+        "SELECT {DEVICE_COLUMNS} WHERE v.dist_id = $1 AND v.uuid LIKE $2 ORDER BY v.last_seen DESC LIMIT 50"
     ))
     .bind(dist.id)
     .bind(pattern)
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| device_from_row(&dist.name, r))
-        .collect())
+    ?;
+    Ok(rows)
 }
 
 /// One device and its last 100 reports, newest first.
-/// id, version, status, error, update time in seconds, received at.
-type ReportRow = (i64, String, String, Option<String>, Option<i64>, i64);
-
 #[tracing::instrument(skip_all)]
 pub async fn history(db: &Db, dist: &str, uuid: &str) -> Result<DeviceHistory, AppError> {
     let dist = dists::find(db, dist).await?;
-    let row: Option<DeviceRow> = sqlx::query_as(&format!(
-        "SELECT {DEVICE_COLUMNS} FROM devices WHERE dist_id = $1 AND uuid = $2"
+    let device: Option<DeviceView> = sqlx::query_as(&format!(
+        "SELECT {DEVICE_COLUMNS} WHERE v.dist_id = $1 AND v.uuid = $2"
     ))
     .bind(dist.id)
     .bind(uuid)
     .fetch_optional(&db.pool)
-    .await
-    .map_err(internal)?;
-    let device = row
-        .map(|r| device_from_row(&dist.name, r))
-        .ok_or_else(|| AppError::not_found(format!("device '{uuid}'")))?;
-    let reports: Vec<ReportRow> = sqlx::query_as(
+    .await?;
+    let device = device.ok_or_else(|| AppError::not_found(format!("device '{uuid}'")))?;
+    let reports: Vec<ReportView> = sqlx::query_as(
         "SELECT id, version, status, error, update_time_seconds, received_at FROM device_reports \
          WHERE dist_id = $1 AND uuid = $2 ORDER BY id DESC LIMIT 100",
     )
     .bind(dist.id)
     .bind(uuid)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    Ok(DeviceHistory {
-        device,
-        reports: reports
-            .into_iter()
-            .map(
-                |(id, version, status, error, update_time_seconds, received_at)| ReportView {
-                    id,
-                    version,
-                    status,
-                    error,
-                    update_time_seconds,
-                    received_at,
-                },
-            )
-            .collect(),
-    })
+    .await?;
+    Ok(DeviceHistory { device, reports })
 }
 
 /// Devices on a version, and final reports for it: for the build page.
@@ -248,8 +176,7 @@ pub async fn version_outcomes(
             .bind(dist_id)
             .bind(version)
             .fetch_one(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     let counts: Vec<(String, i64)> = sqlx::query_as(
         "SELECT status, COUNT(*) FROM device_reports WHERE dist_id = $1 AND version = $2 \
          AND status IN ('OK', 'FAILED') GROUP BY status",
@@ -257,8 +184,7 @@ pub async fn version_outcomes(
     .bind(dist_id)
     .bind(version)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let count = |status: &str| counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1);
     Ok((on_it, count("OK"), count("FAILED")))
 }

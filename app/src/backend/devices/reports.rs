@@ -3,7 +3,7 @@
 //! (group commit), so thousands of devices reporting at once cost a few commits, not thousands.
 
 use crate::backend::catalog::rollout_tracker::{write_grants, GrantRow};
-use crate::backend::infra::db::{internal, plain_values_list, values_list, Db};
+use crate::backend::infra::db::{plain_values_list, values_list, Db};
 use crate::error::AppError;
 use crate::model::device_report::{DeviceReport, ReportStatus};
 use std::collections::HashMap;
@@ -94,14 +94,14 @@ impl ReportQueue {
             }
         }
         let records: Vec<&ReportRecord> = batch.iter().map(|p| &p.record).collect();
-        let result = write(db, &records).await;
+        let result = write(db, &records).await.map_err(AppError::from);
         for pending in batch {
             let _ = pending.done.send(result.clone());
         }
     }
 }
 
-async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), AppError> {
+async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
@@ -125,7 +125,7 @@ async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), AppError> {
                 .bind(record.received_at)
                 .bind(&record.address);
         }
-        query.execute(&mut *tx).await.map_err(internal)?;
+        query.execute(&mut *tx).await?;
     }
     // One device row per device: its last report of the batch. An earlier `OK` of the same
     // device that a later report follows still moves its current version, so it goes first.
@@ -154,14 +154,15 @@ async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), AppError> {
     if !grants.is_empty() {
         write_grants(&mut tx, &grants, true).await?;
     }
-    tx.commit().await.map_err(internal)
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Multi-row upsert of device rows from reports; each device appears at most once per call.
 async fn upsert_devices(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     records: &[&ReportRecord],
-) -> Result<(), AppError> {
+) -> Result<(), sqlx::Error> {
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \
@@ -192,7 +193,7 @@ async fn upsert_devices(
                 .bind(record.received_at)
                 .bind(r.status.as_str());
         }
-        query.execute(&mut **tx).await.map_err(internal)?;
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! transaction as the write itself.
 
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::Db;
 use crate::error::AppError;
 use crate::model::{AuditEntry, AuditFilter};
 use sqlx::AnyConnection;
@@ -32,7 +32,7 @@ pub async fn record(
     action: &str,
     target: &str,
     detail: &str,
-) -> Result<(), AppError> {
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, target, detail, address) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -44,8 +44,7 @@ pub async fn record(
     .bind(detail)
     .bind(&actor.address)
     .execute(conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -60,7 +59,7 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AppE
         .clone()
         .filter(|s| !s.is_empty())
         .map(|a| format!("{a}%"));
-    let rows: Vec<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
+    let rows: Vec<AuditEntry> = sqlx::query_as(
         "SELECT id, at, actor, action, target, detail, address FROM audit_log \
          WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action LIKE $2) \
            AND ($3 IS NULL OR id < $3) \
@@ -71,20 +70,6 @@ pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AppE
     .bind(filter.before_id)
     .bind(PAGE_SIZE)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, at, actor, action, target, detail, address)| AuditEntry {
-                id,
-                at,
-                actor,
-                action,
-                target,
-                detail,
-                address,
-            },
-        )
-        .collect())
+    .await?;
+    Ok(rows)
 }

@@ -142,12 +142,11 @@ impl Db {
     /// deferred transaction that reads before it writes cannot upgrade once another connection
     /// has committed in between, and SQLite then fails at once instead of waiting its turn.
     #[tracing::instrument(skip_all)]
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend() {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
-        .map_err(internal)
     }
 
     /// True when the database answers a trivial query (for `/readyz`).
@@ -157,7 +156,6 @@ impl Db {
     }
 }
 
-/// Logs a database failure with its cause and turns it into the opaque internal error.
 /// A connection of its own that hears PostgreSQL `NOTIFY`s on `channel`.
 #[tracing::instrument(skip_all)]
 pub async fn pg_listener(
@@ -186,11 +184,6 @@ pub fn stored<T, E: std::fmt::Display>(
 
 /// What `stored` says of a value that names no known variant.
 pub const UNKNOWN: &str = "not a known value";
-
-pub fn internal(err: sqlx::Error) -> AppError {
-    tracing::error!(error = %err, "database error");
-    AppError::Internal
-}
 
 /// The `VALUES` list of a multi-row statement: `rows` tuples whose columns take these
 /// parameters of their row (1-based; one parameter may fill two columns), with `per_row`

@@ -4,7 +4,7 @@
 //! delivery per webhook; a crash in between only delays the message.
 
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::Db;
 use crate::error::AppError;
 use crate::model::release_stream::Action;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
 /// One emitted message, as the live stream and webhooks carry it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct OutboxMessage {
     pub id: i64,
     pub topic: String,
@@ -27,6 +27,11 @@ pub fn release_topic(action: Action) -> String {
     format!("sluice.release.state.{}", action.as_str())
 }
 
+/// The advisory lock that puts outbox ids in commit order on PostgreSQL (any fixed number).
+const COMMIT_ORDER_LOCK: i64 = 0x5_1C_E0;
+
+/// Queues a message in the caller's transaction. Call it last, just before the commit: on
+/// PostgreSQL it holds the outbox's commit-order lock until then.
 #[tracing::instrument(skip_all)]
 pub async fn enqueue(
     conn: &mut AnyConnection,
@@ -37,6 +42,16 @@ pub async fn enqueue(
         tracing::error!(error = %e, "cannot serialise an outbox message");
         AppError::Internal
     })?;
+    // Readers go `id > cursor`. PostgreSQL hands out sequence values when asked, not at
+    // commit, so without this a row with a smaller id could commit after a reader has passed
+    // it, and never be delivered. Holding this lock from taking the id to the commit makes ids
+    // follow commit order. SQLite runs one write transaction at a time already.
+    if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(COMMIT_ORDER_LOCK)
+            .execute(&mut *conn)
+            .await?;
+    }
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO outbox (topic, payload, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
@@ -44,39 +59,27 @@ pub async fn enqueue(
     .bind(payload)
     .bind(now_millis())
     .fetch_one(conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(id)
 }
 
 /// Messages after `since`, oldest first.
 #[tracing::instrument(skip_all)]
-pub async fn since(db: &Db, since: i64, limit: i64) -> Result<Vec<OutboxMessage>, AppError> {
-    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+pub async fn since(db: &Db, since: i64, limit: i64) -> Result<Vec<OutboxMessage>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT id, topic, payload, created_at FROM outbox WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(since)
     .bind(limit)
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, topic, payload, created_at)| OutboxMessage {
-            id,
-            topic,
-            payload,
-            created_at,
-        })
-        .collect())
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn last_id(db: &Db) -> Result<i64, AppError> {
+pub async fn last_id(db: &Db) -> Result<i64, sqlx::Error> {
     let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM outbox")
         .fetch_one(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(id.unwrap_or(0))
 }
 
@@ -123,7 +126,7 @@ impl Outbox {
 /// Where the consumer `name` stands. A consumer seen for the first time starts at the newest
 /// message: switching AMQP on does not replay the past.
 #[tracing::instrument(skip_all)]
-pub async fn cursor(db: &Db, name: &str) -> Result<i64, AppError> {
+pub async fn cursor(db: &Db, name: &str) -> Result<i64, sqlx::Error> {
     let newest = last_id(db).await?;
     sqlx::query(
         "INSERT INTO outbox_cursors (name, last_id) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -131,24 +134,21 @@ pub async fn cursor(db: &Db, name: &str) -> Result<i64, AppError> {
     .bind(name)
     .bind(newest)
     .execute(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let (id,): (i64,) = sqlx::query_as("SELECT last_id FROM outbox_cursors WHERE name = $1")
         .bind(name)
         .fetch_one(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(id)
 }
 
 /// Moves a consumer forward (never back: another replica may be ahead).
 #[tracing::instrument(skip_all)]
-pub async fn advance_cursor(db: &Db, name: &str, to: i64) -> Result<(), AppError> {
+pub async fn advance_cursor(db: &Db, name: &str, to: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox_cursors SET last_id = $1 WHERE name = $2 AND last_id < $1")
         .bind(to)
         .bind(name)
         .execute(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::Db;
 use crate::backend::messaging::outbound::OutboundPolicy;
 use crate::backend::messaging::outbox::OutboxMessage;
 use crate::error::AppError;
@@ -21,15 +21,22 @@ pub struct DueDelivery {
     pub message: OutboxMessage,
 }
 
-type HookRow = (i64, String, i64, String, i64);
+#[derive(sqlx::FromRow)]
+struct HookRow {
+    id: i64,
+    url: String,
+    active: i64,
+    created_by: String,
+    created_at: i64,
+}
 
-fn hook_from_row((id, url, active, created_by, created_at): HookRow) -> WebhookView {
+fn hook_from_row(row: HookRow) -> WebhookView {
     WebhookView {
-        id,
-        url,
-        active: active != 0,
-        created_by,
-        created_at,
+        id: row.id,
+        url: row.url,
+        active: row.active != 0,
+        created_by: row.created_by,
+        created_at: row.created_at,
     }
 }
 
@@ -56,9 +63,9 @@ pub async fn create(
     .bind(now_millis())
     .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     audit::record(&mut tx, actor, "webhook.create", url, "").await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(NewWebhook {
         webhook: hook_from_row(row),
         secret,
@@ -70,8 +77,7 @@ pub async fn list(db: &Db) -> Result<Vec<WebhookView>, AppError> {
     let rows: Vec<HookRow> =
         sqlx::query_as("SELECT id, url, active, created_by, created_at FROM webhooks ORDER BY id")
             .fetch_all(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     Ok(rows.into_iter().map(hook_from_row).collect())
 }
 
@@ -83,8 +89,7 @@ pub async fn get(db: &Db, id: i64) -> Result<WebhookView, AppError> {
     )
     .bind(id)
     .fetch_optional(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     row.map(hook_from_row)
         .ok_or_else(|| AppError::not_found(format!("webhook {id}")))
 }
@@ -104,8 +109,7 @@ pub async fn set_active(
     .bind(i64::from(active))
     .bind(id)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     let hook = row
         .map(hook_from_row)
         .ok_or_else(|| AppError::not_found(format!("webhook {id}")))?;
@@ -115,25 +119,14 @@ pub async fn set_active(
         "webhook.disable"
     };
     audit::record(&mut tx, actor, action, &hook.url, "").await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(hook)
 }
 
 /// The delivery log of one webhook, newest first.
 #[tracing::instrument(skip_all)]
 pub async fn deliveries(db: &Db, webhook_id: i64) -> Result<Vec<DeliveryView>, AppError> {
-    type Row = (
-        i64,
-        i64,
-        i64,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<DeliveryView> = sqlx::query_as(
         "SELECT w.id, w.webhook_id, w.outbox_id, o.topic, w.attempts, w.next_attempt_at, \
                 w.delivered_at, w.last_status, w.last_error \
          FROM webhook_deliveries w JOIN outbox o ON o.id = w.outbox_id \
@@ -141,34 +134,8 @@ pub async fn deliveries(db: &Db, webhook_id: i64) -> Result<Vec<DeliveryView>, A
     )
     .bind(webhook_id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                webhook_id,
-                outbox_id,
-                topic,
-                attempts,
-                next_attempt_at,
-                delivered_at,
-                last_status,
-                last_error,
-            )| DeliveryView {
-                id,
-                webhook_id,
-                outbox_id,
-                topic,
-                attempts,
-                next_attempt_at,
-                delivered_at,
-                last_status,
-                last_error,
-            },
-        )
-        .collect())
+    .await?;
+    Ok(rows)
 }
 
 /// Sends a delivery's message again, as a new delivery (the log keeps the old one).
@@ -179,8 +146,7 @@ pub async fn redeliver(db: &Db, actor: &Actor, delivery_id: i64) -> Result<i64, 
         sqlx::query_as("SELECT webhook_id, outbox_id FROM webhook_deliveries WHERE id = $1")
             .bind(delivery_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     let (webhook_id, outbox_id) =
         row.ok_or_else(|| AppError::not_found(format!("delivery {delivery_id}")))?;
     let now = now_millis();
@@ -193,7 +159,7 @@ pub async fn redeliver(db: &Db, actor: &Actor, delivery_id: i64) -> Result<i64, 
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     audit::record(
         &mut tx,
         actor,
@@ -202,7 +168,7 @@ pub async fn redeliver(db: &Db, actor: &Actor, delivery_id: i64) -> Result<i64, 
         &format!("message {outbox_id} (delivery {delivery_id} → {id})"),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -213,8 +179,7 @@ pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
     let pending: Vec<(i64,)> =
         sqlx::query_as("SELECT id FROM outbox WHERE dispatched_at IS NULL ORDER BY id LIMIT 500")
             .fetch_all(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     let mut dispatched = 0;
     for (outbox_id,) in pending {
         let mut tx = db.begin().await?;
@@ -225,8 +190,7 @@ pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
         .bind(now)
         .bind(outbox_id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?
+        .await?
         .rows_affected();
         if claimed == 0 {
             continue;
@@ -239,8 +203,8 @@ pub async fn dispatch_pending(db: &Db) -> Result<usize, AppError> {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(internal)?;
-        tx.commit().await.map_err(internal)?;
+        ?;
+        tx.commit().await?;
         dispatched += 1;
     }
     Ok(dispatched)
@@ -270,41 +234,49 @@ pub async fn claim_due(
     .bind(now)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     if claimed.is_empty() {
         return Ok(Vec::new());
     }
     let marks: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT w.id, w.attempts, h.url, h.secret, o.id, o.topic, o.payload, o.created_at \
+        "SELECT w.id, w.attempts, h.url, h.secret, o.id AS outbox_id, o.topic, o.payload, o.created_at \
          FROM webhook_deliveries w JOIN webhooks h ON h.id = w.webhook_id \
          JOIN outbox o ON o.id = w.outbox_id WHERE w.id IN ({}) ORDER BY w.id",
         marks.join(", ")
     );
-    type Row = (i64, i64, String, String, i64, String, String, i64);
-    let mut query = sqlx::query_as::<_, Row>(&sql);
+    let mut query = sqlx::query_as::<_, DueRow>(&sql);
     for (id,) in &claimed {
         query = query.bind(*id);
     }
-    let rows = query.fetch_all(&db.pool).await.map_err(internal)?;
+    let rows = query.fetch_all(&db.pool).await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, attempts, url, secret, outbox_id, topic, payload, created_at)| DueDelivery {
-                id,
-                attempts,
-                url,
-                secret,
-                message: OutboxMessage {
-                    id: outbox_id,
-                    topic,
-                    payload,
-                    created_at,
-                },
+        .map(|row| DueDelivery {
+            id: row.id,
+            attempts: row.attempts,
+            url: row.url,
+            secret: row.secret,
+            message: OutboxMessage {
+                id: row.outbox_id,
+                topic: row.topic,
+                payload: row.payload,
+                created_at: row.created_at,
             },
-        )
+        })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: i64,
+    attempts: i64,
+    url: String,
+    secret: String,
+    outbox_id: i64,
+    topic: String,
+    payload: String,
+    created_at: i64,
 }
 
 /// Records an attempt: delivered, or failed with the next try at `retry_at` (`None`: give up).
@@ -329,6 +301,6 @@ pub async fn record_attempt(
     .bind(id)
     .execute(&db.pool)
     .await
-    .map_err(internal)?;
+    ?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, Db};
+use crate::backend::infra::db::{is_unique_violation, Db};
 use crate::backend::registry::dists;
 use crate::error::AppError;
 use crate::model::catalog::BuildFile;
@@ -68,7 +68,7 @@ pub async fn register(
                 .ok_or(AppError::Internal)?;
             return same_or_conflict(db, existing, &digest).await;
         }
-        Err(e) => return Err(internal(e)),
+        Err(e) => return Err(e.into()),
     };
     for (board, files) in &new.boards {
         for file in &files.files {
@@ -80,7 +80,7 @@ pub async fn register(
                 .bind(file.sha256.to_ascii_lowercase())
                 .execute(&mut *tx)
                 .await
-                .map_err(internal)?;
+                ?;
         }
     }
     let target = format!("{}/{}/{}", new.dist, new.branch, new.version);
@@ -93,7 +93,7 @@ pub async fn register(
         &format!("boards {}", boards.join(", ")),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await?;
     Ok(Registered::Created(view(db, id).await?))
 }
@@ -119,7 +119,7 @@ pub async fn find_by_name(
     dist_id: i64,
     branch: &str,
     version: &str,
-) -> Result<Option<(i64, String)>, AppError> {
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, content_hash FROM builds WHERE dist_id = $1 AND branch = $2 AND version = $3",
     )
@@ -128,7 +128,6 @@ pub async fn find_by_name(
     .bind(version)
     .fetch_optional(&db.pool)
     .await
-    .map_err(internal)
 }
 
 #[derive(sqlx::FromRow)]
@@ -153,8 +152,7 @@ pub async fn view(db: &Db, id: i64) -> Result<BuildView, AppError> {
     ))
     .bind(id)
     .fetch_optional(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let row = row.ok_or_else(|| AppError::not_found(format!("build {id}")))?;
     let mut views = attach(db, vec![row]).await?;
     views.pop().ok_or(AppError::Internal)
@@ -180,8 +178,17 @@ pub async fn list(
     .bind(board.filter(|s| !s.is_empty()))
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
+    ?;
     attach(db, rows).await
+}
+
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    build_id: i64,
+    board: String,
+    name: String,
+    size: i64,
+    sha256: String,
 }
 
 /// Adds files and channels to build rows (two queries for the whole list).
@@ -191,18 +198,17 @@ async fn attach(db: &Db, rows: Vec<BuildRow>) -> Result<Vec<BuildView>, AppError
     }
     let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
     let id_list = ids.join(",");
-    let files: Vec<(i64, String, String, i64, String)> = sqlx::query_as(&format!(
+    let files: Vec<FileRow> = sqlx::query_as(&format!(
         "SELECT build_id, board, name, size, sha256 FROM build_files WHERE build_id IN ({id_list}) ORDER BY id"
     ))
     .fetch_all(&db.pool)
     .await
-    .map_err(internal)?;
+    ?;
     let channels: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT build_id, channel FROM channel_builds WHERE build_id IN ({id_list}) ORDER BY id"
     ))
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(
@@ -218,12 +224,15 @@ async fn attach(db: &Db, rows: Vec<BuildRow>) -> Result<Vec<BuildView>, AppError
                  withdrawn_at,
              }| {
                 let mut boards: BTreeMap<String, Vec<BuildFile>> = BTreeMap::new();
-                for (_, board, name, size, sha256) in files.iter().filter(|f| f.0 == id) {
-                    boards.entry(board.clone()).or_default().push(BuildFile {
-                        name: name.clone(),
-                        size: *size,
-                        sha256: sha256.clone(),
-                    });
+                for file in files.iter().filter(|f| f.build_id == id) {
+                    boards
+                        .entry(file.board.clone())
+                        .or_default()
+                        .push(BuildFile {
+                            name: file.name.clone(),
+                            size: file.size,
+                            sha256: file.sha256.clone(),
+                        });
                 }
                 BuildView {
                     id,
@@ -255,7 +264,6 @@ pub async fn mark_withdrawn(conn: &mut AnyConnection, id: i64) -> Result<bool, A
             .bind(now_millis())
             .bind(id)
             .execute(&mut *conn)
-            .await
-            .map_err(internal)?;
+            .await?;
     Ok(done.rows_affected() > 0)
 }

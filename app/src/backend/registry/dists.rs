@@ -3,7 +3,7 @@
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, is_unique_violation, stored, Db};
+use crate::backend::infra::db::{is_unique_violation, stored, Db};
 use crate::error::AppError;
 use crate::model::dist::{check_slug, DistView, MirrorView, NewDist, NewMirror};
 use crate::model::mirrors::check_template;
@@ -77,7 +77,7 @@ pub async fn create(
         if is_unique_violation(&e) {
             AppError::conflict(format!("a dist named '{}' already exists", new.name))
         } else {
-            internal(e)
+            e.into()
         }
     })?;
     let detail = format!(
@@ -85,7 +85,7 @@ pub async fn create(
         new.version_scheme, new.stable_channel, new.stable_branch
     );
     audit::record(&mut tx, actor, "dist.create", &new.name, &detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await?;
     dist_from_row(row)
 }
@@ -95,8 +95,7 @@ pub async fn list(db: &Db) -> Result<Vec<DistView>, AppError> {
     let rows: Vec<DistRow> =
         sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists ORDER BY id"))
             .fetch_all(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     rows.into_iter().map(dist_from_row).collect()
 }
 
@@ -106,8 +105,7 @@ pub async fn find(db: &Db, name: &str) -> Result<DistView, AppError> {
         sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists WHERE name = $1"))
             .bind(name)
             .fetch_optional(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     row.map(dist_from_row)
         .transpose()?
         .ok_or_else(|| AppError::not_found(format!("dist '{name}'")))
@@ -136,10 +134,10 @@ pub async fn add_mirror(
     .bind(now_millis())
     .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     let detail = format!("{} (weight {})", new.url_template, new.weight);
     audit::record(&mut tx, actor, "mirror.add", &dist.name, &detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await?;
     Ok(MirrorView {
         id,
@@ -163,8 +161,7 @@ pub async fn remove_mirror(
         .bind(id)
         .bind(dist.id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found(format!(
             "mirror {id} of dist '{}'",
@@ -179,7 +176,7 @@ pub async fn remove_mirror(
         &format!("mirror {id}"),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await
 }
 
@@ -191,8 +188,7 @@ pub async fn mirrors(db: &Db, dist: &str) -> Result<Vec<MirrorView>, AppError> {
     )
     .bind(dist.id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(id, url_template, weight)| MirrorView {
@@ -222,13 +218,12 @@ pub async fn set_report_key(
         .bind(key.map(report_key::digest))
         .bind(name)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if updated.rows_affected() == 0 {
         return Err(AppError::not_found(format!("dist '{name}'")));
     }
     let detail = if key.is_some() { "set" } else { "removed" };
     audit::record(&mut tx, actor, "dist.report_key", name, detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await
 }

@@ -3,7 +3,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::Db;
 use crate::error::AppError;
 use crate::model::release_stream::{StreamDist, StreamDistSettings};
 use crate::model::{Permission, Role};
@@ -53,8 +53,7 @@ pub async fn find(db: &Db, name: &str) -> Result<DistRef, AppError> {
         sqlx::query_as(&format!("SELECT {DIST_COLUMNS} FROM dists WHERE name = $1"))
             .bind(name)
             .fetch_optional(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     row.map(dist_from_row)
         .ok_or_else(|| AppError::not_found(format!("dist '{name}'")))
 }
@@ -79,8 +78,7 @@ pub async fn list_dists(db: &Db, only_public: bool) -> Result<Vec<StreamDist>, A
     ))
     .bind(i64::from(only_public))
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows.into_iter().map(|r| dist_from_row(r).dist).collect())
 }
 
@@ -102,8 +100,7 @@ pub async fn set_settings(
     .bind(&settings.branched_state)
     .bind(name)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
     let dist = row
         .map(dist_from_row)
         .ok_or_else(|| AppError::not_found(format!("dist '{name}'")))?;
@@ -112,7 +109,7 @@ pub async fn set_settings(
         settings.public, settings.stable_state, settings.branched_state
     );
     audit::record(&mut tx, actor, "dist.release_settings", name, &detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(dist.dist)
 }
 
@@ -127,8 +124,7 @@ pub async fn ensure(conn: &mut AnyConnection, name: &str) -> Result<(i64, bool),
     .bind(name)
     .bind(now_millis())
     .execute(&mut *conn)
-    .await
-    .map_err(internal)?
+    .await?
     .rows_affected()
         > 0;
     // Also a row lock on PostgreSQL: writers of one dist take turns, so a pair's spans are
@@ -137,8 +133,7 @@ pub async fn ensure(conn: &mut AnyConnection, name: &str) -> Result<(i64, bool),
         sqlx::query_as("UPDATE dists SET public = public WHERE name = $1 RETURNING id")
             .bind(name)
             .fetch_one(&mut *conn)
-            .await
-            .map_err(internal)?;
+            .await?;
     Ok((id, created))
 }
 
@@ -149,7 +144,6 @@ pub async fn public_dists(db: &Db) -> Result<Vec<DistRef>, AppError> {
         "SELECT {DIST_COLUMNS} FROM dists WHERE public = 1 ORDER BY name"
     ))
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows.into_iter().map(dist_from_row).collect())
 }

@@ -4,7 +4,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, plain_values_list, Db};
+use crate::backend::infra::db::{plain_values_list, Db};
 use crate::backend::messaging::outbox;
 use crate::backend::registry::stream_dists;
 use crate::error::AppError;
@@ -52,14 +52,13 @@ pub async fn record(
     .bind(&new.note)
     .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     let was = rebuild_pair(&mut tx, dist_id, &new.release, &new.state, Some(id)).await?;
     sqlx::query("UPDATE release_events SET was_in_state = $1 WHERE id = $2")
         .bind(i64::from(was))
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     let event = ReleaseEvent {
         id,
         dist: new.dist.clone(),
@@ -82,7 +81,7 @@ pub async fn record(
     .await?;
     outbox::enqueue(&mut tx, &outbox::release_topic(event.action), &event).await?;
     crate::backend::release_stream::rules::fire(&mut tx, dist_id, &event).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok((dist_id, event))
 }
 
@@ -102,8 +101,7 @@ async fn rebuild_pair(
     .bind(release)
     .bind(state)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     let events: Vec<PairEvent> = rows.iter().map(|r| pair_event(r.1, r.2)).collect();
     let (was, spans) = fold_pair(release, state, &events);
     sqlx::query(
@@ -113,8 +111,7 @@ async fn rebuild_pair(
     .bind(release)
     .bind(state)
     .execute(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     insert_spans(conn, dist_id, &spans).await?;
     Ok(event
         .and_then(|id| rows.iter().position(|r| r.0 == id))
@@ -138,7 +135,7 @@ async fn insert_spans(
     conn: &mut AnyConnection,
     dist_id: i64,
     spans: &[Span],
-) -> Result<(), AppError> {
+) -> Result<(), sqlx::Error> {
     for chunk in spans.chunks(200) {
         let mut sql = String::from(
             "INSERT INTO release_state_spans (dist_id, release_name, state, entered_at, left_at) VALUES ",
@@ -153,19 +150,25 @@ async fn insert_spans(
                 .bind(span.entered_at)
                 .bind(span.left_at);
         }
-        query.execute(&mut *conn).await.map_err(internal)?;
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-type SpanRow = (String, String, i64, Option<i64>);
+#[derive(sqlx::FromRow)]
+struct SpanRow {
+    release_name: String,
+    state: String,
+    entered_at: i64,
+    left_at: Option<i64>,
+}
 
-fn span_from_row((release, state, entered_at, left_at): SpanRow) -> Span {
+fn span_from_row(row: SpanRow) -> Span {
     Span {
-        release,
-        state,
-        entered_at,
-        left_at,
+        release: row.release_name,
+        state: row.state,
+        entered_at: row.entered_at,
+        left_at: row.left_at,
     }
 }
 
@@ -173,42 +176,39 @@ const SPAN_COLUMNS: &str = "s.release_name, s.state, s.entered_at, s.left_at";
 
 /// Every span of a dist, by entry time (the views and the timeline chart).
 #[tracing::instrument(skip_all)]
-pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, AppError> {
+pub async fn spans_of_dist(db: &Db, dist_id: i64) -> Result<Vec<Span>, sqlx::Error> {
     let rows: Vec<SpanRow> = sqlx::query_as(&format!(
         "SELECT {SPAN_COLUMNS} FROM release_state_spans s WHERE s.dist_id = $1 \
          ORDER BY s.entered_at, s.id"
     ))
     .bind(dist_id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows.into_iter().map(span_from_row).collect())
 }
 
 /// The ids of the dists that have release events (device-only dists have none).
 #[tracing::instrument(skip_all)]
-pub async fn stream_dist_ids(db: &Db) -> Result<Vec<i64>, AppError> {
+pub async fn stream_dist_ids(db: &Db) -> Result<Vec<i64>, sqlx::Error> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT d.id FROM dists d \
          WHERE EXISTS (SELECT 1 FROM release_events e WHERE e.dist_id = d.id) ORDER BY d.id",
     )
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Whether any event names this release (a release may have events but no stay: "0-0").
 #[tracing::instrument(skip_all)]
-pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, AppError> {
+pub async fn has_release(db: &Db, dist_id: i64, release: &str) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM release_events WHERE dist_id = $1 AND release_name = $2 LIMIT 1",
     )
     .bind(dist_id)
     .bind(release)
     .fetch_optional(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(row.is_some())
 }
 
@@ -272,8 +272,7 @@ pub async fn events_since(
     .bind(dist)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows.into_iter().map(event_from_row).collect())
 }
 
@@ -287,8 +286,7 @@ pub async fn recent_events(db: &Db, dist: &str, limit: i64) -> Result<Vec<Releas
     .bind(dist)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(rows.into_iter().map(event_from_row).collect())
 }
 
@@ -335,7 +333,7 @@ pub async fn import(
                 .bind(&e.note)
                 .bind(i64::from(e.was_in_state));
         }
-        query.execute(&mut *tx).await.map_err(internal)?;
+        query.execute(&mut *tx).await?;
         done += chunk.len();
         progress(done);
     }
@@ -350,7 +348,7 @@ pub async fn import(
         &format!("{} events", events.len()),
     )
     .await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(events.len())
 }
 
@@ -362,13 +360,11 @@ async fn rebuild_dist(conn: &mut AnyConnection, dist_id: i64) -> Result<(), AppE
     )
     .bind(dist_id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     sqlx::query("DELETE FROM release_state_spans WHERE dist_id = $1")
         .bind(dist_id)
         .execute(&mut *conn)
-        .await
-        .map_err(internal)?;
+        .await?;
     let mut spans = Vec::new();
     let mut start = 0;
     while start < rows.len() {
@@ -384,5 +380,5 @@ async fn rebuild_dist(conn: &mut AnyConnection, dist_id: i64) -> Result<(), AppE
         spans.extend(fold_pair(release, state, &events).1);
         start = end;
     }
-    insert_spans(conn, dist_id, &spans).await
+    Ok(insert_spans(conn, dist_id, &spans).await?)
 }

@@ -4,7 +4,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, stored, Db, UNKNOWN};
+use crate::backend::infra::db::{stored, Db, UNKNOWN};
 use crate::backend::registry::stream_dists;
 use crate::error::AppError;
 use crate::model::release_stream::{
@@ -74,8 +74,7 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewReleaseRule) -> Result<Rele
     let known: Option<(i64,)> = sqlx::query_as("SELECT id FROM webhooks WHERE id = $1")
         .bind(webhook_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if known.is_none() {
         return Err(AppError::validation(
             "action",
@@ -94,14 +93,14 @@ pub async fn create(db: &Db, actor: &Actor, new: &NewReleaseRule) -> Result<Rele
     .bind(now_millis())
     .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     let detail = format!(
         "when {} {}, webhook {webhook_id}",
         new.on.as_str(),
         new.state
     );
     audit::record(&mut tx, actor, "rule.create", &new.dist, &detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     let rules = list(db, Some(&new.dist)).await?;
     rules
         .into_iter()
@@ -117,8 +116,7 @@ pub async fn list(db: &Db, dist: Option<&str>) -> Result<Vec<ReleaseRule>, AppEr
     ))
     .bind(dist)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.into_iter().map(rule_from_row).collect()
 }
 
@@ -128,13 +126,13 @@ pub async fn remove(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     let done = sqlx::query("UPDATE release_rules SET active = 0 WHERE id = $1 AND active = 1")
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
+        .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found(format!("active rule {id}")));
     }
     audit::record(&mut tx, actor, "rule.remove", &format!("rule {id}"), "").await?;
-    tx.commit().await.map_err(internal)
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Queues the actions of every active rule this event fires: an outbox message (for the live
@@ -152,8 +150,7 @@ pub async fn fire(
     .bind(dist_id)
     .bind(&event.state)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     let mut fired = 0;
     for (rule_id, on, webhook_id) in rules {
         let on = stored(
@@ -173,8 +170,7 @@ pub async fn fire(
             .bind(now)
             .bind(outbox_id)
             .execute(&mut *conn)
-            .await
-            .map_err(internal)?;
+            .await?;
         if let Some(webhook_id) = webhook_id {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (webhook_id, outbox_id, attempts, next_attempt_at, created_at) \
@@ -185,7 +181,7 @@ pub async fn fire(
             .bind(now)
             .execute(&mut *conn)
             .await
-            .map_err(internal)?;
+            ?;
         }
         fired += 1;
     }

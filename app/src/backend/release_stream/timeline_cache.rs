@@ -8,7 +8,7 @@
 //! - On SQLite, or while the listener is down, each view asks for the dist's newest event id
 //!   (one index probe) and reloads when it moved.
 
-use crate::backend::infra::db::{internal, pg_listener, Db};
+use crate::backend::infra::db::{pg_listener, Db};
 use crate::backend::release_stream::events::{spans_of_dist, stream_dist_ids};
 use crate::error::AppError;
 use crate::model::timeline::Timeline;
@@ -211,7 +211,6 @@ async fn stream_version(db: &Db, dist_id: i64) -> Result<i64, AppError> {
         sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM release_events WHERE dist_id = $1")
             .bind(dist_id)
             .fetch_one(&db.pool)
-            .await
-            .map_err(internal)?;
+            .await?;
     Ok(version)
 }

@@ -4,7 +4,7 @@
 
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
-use crate::backend::infra::db::{internal, Db};
+use crate::backend::infra::db::Db;
 use crate::backend::registry::{builds, dists};
 use crate::backend::rollouts::store;
 use crate::error::AppError;
@@ -106,7 +106,7 @@ pub async fn withdraw(
     store::halt_for_withdrawal(&mut tx, id, &actor.name).await?;
     let target = format!("{}/{}/{}", build.dist, build.branch, build.version);
     audit::record(&mut tx, actor, "build.withdraw", &target, reason).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await?;
     builds::view(db, id).await
 }

@@ -6,7 +6,7 @@ use crate::backend::catalog::rollout_tracker::{write_grants, LiveCounts, Rollout
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{internal, stored, Db, UNKNOWN};
+use crate::backend::infra::db::{stored, Db, UNKNOWN};
 use crate::backend::{registry::builds, registry::dists};
 use crate::error::AppError;
 use crate::model::catalog::ActiveRollout;
@@ -111,8 +111,7 @@ async fn load(db: &Db, id: i64) -> Result<Stored, AppError> {
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
-        .await
-        .map_err(internal)?;
+        .await?;
     decode(row.ok_or_else(|| AppError::not_found("rollout"))?)
 }
 
@@ -175,8 +174,7 @@ pub async fn create(
     .bind(dist.id)
     .bind(&new.channel)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(internal)?;
+    .await?;
 
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO rollouts (dist_id, channel, build_id, policy, cohort_salt, state, current_step, percent, \
@@ -194,15 +192,14 @@ pub async fn create(
     .bind(&actor.name)
     .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     if new.cohort_salt.is_none() {
         // The default salt is the rollout's own id: each rollout draws a new cohort.
         sqlx::query("UPDATE rollouts SET cohort_salt = $1 WHERE id = $2")
             .bind(id.to_string())
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
     }
     let why = format!("superseded by rollout {id} of {}", new.version);
     force_state(
@@ -242,7 +239,7 @@ pub async fn create(
     let target = format!("{}/{}", dist.name, new.channel);
     let detail = format!("rollout {id} of {}", new.version);
     audit::record(&mut tx, actor, "rollout.create", &target, &detail).await?;
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     catalog.changed(db).await?;
     Ok(id)
 }
@@ -266,8 +263,7 @@ async fn publish_to_channel(
     .bind(by)
     .bind(now)
     .execute(conn)
-    .await
-    .map_err(internal)?;
+    .await?;
     Ok(())
 }
 
@@ -296,7 +292,7 @@ async fn history(
     .bind(percent)
     .execute(conn)
     .await
-    .map_err(internal)?;
+    ?;
     Ok(())
 }
 
@@ -327,7 +323,7 @@ async fn apply(
     .bind(seen.percent)
     .execute(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
@@ -352,8 +348,7 @@ async fn apply(
             .bind(&seen.channel)
             .bind(seen.build_id)
             .execute(&mut *tx)
-            .await
-            .map_err(internal)?;
+            .await?;
         }
         _ => {}
     }
@@ -380,7 +375,7 @@ async fn apply(
         )
         .await?;
     }
-    tx.commit().await.map_err(internal)?;
+    tx.commit().await?;
     Ok(true)
 }
 
@@ -428,7 +423,7 @@ pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, App
     for rollout in snapshot.dists.iter().flat_map(|d| d.rollouts.values()) {
         let expired = tracker.expire(rollout, now);
         if !expired.is_empty() {
-            let mut conn = db.pool.acquire().await.map_err(internal)?;
+            let mut conn = db.pool.acquire().await?;
             write_grants(&mut conn, &expired, true).await?;
         }
         if rollout.state != RolloutState::Running {
@@ -501,8 +496,7 @@ async fn stored_counts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<Counts>>
          WHERE rollout_id IN ({id_list}) GROUP BY rollout_id, step, status"
     ))
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     for (id, step, status, n) in rows {
         let steps = counts.entry(id).or_default();
         let step = step.max(0) as usize;
@@ -620,8 +614,7 @@ pub async fn list(
     ))
     .bind(dist.id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     let rollouts = rows
         .into_iter()
         .map(decode)
@@ -632,28 +625,38 @@ pub async fn list(
 #[tracing::instrument(skip_all)]
 pub async fn history_of(db: &Db, id: i64) -> Result<Vec<RolloutEvent>, AppError> {
     load(db, id).await?;
-    let rows: Vec<(i64, String, String, String, String, i64, f64)> = sqlx::query_as(
+    let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT at, actor, action, reason, state, step, percent FROM rollout_history \
          WHERE rollout_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(&db.pool)
-    .await
-    .map_err(internal)?;
+    .await?;
     rows.into_iter()
-        .map(|(at, actor, action, reason, state, step, percent)| {
-            let parsed = RolloutState::parse(&state).ok_or(UNKNOWN);
+        .map(|row| {
+            let parsed = RolloutState::parse(&row.state).ok_or(UNKNOWN);
             Ok(RolloutEvent {
-                at,
-                actor,
-                action,
-                reason,
-                state: stored("rollout_history", "state", &state, parsed)?,
-                step: step.max(0) as usize,
-                percent,
+                at: row.at,
+                actor: row.actor,
+                action: row.action,
+                reason: row.reason,
+                state: stored("rollout_history", "state", &row.state, parsed)?,
+                step: row.step.max(0) as usize,
+                percent: row.percent,
             })
         })
         .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    at: i64,
+    actor: String,
+    action: String,
+    reason: String,
+    state: String,
+    step: i64,
+    percent: f64,
 }
 
 /// A device's bucket in a rollout, and whether it is in.
@@ -686,7 +689,7 @@ pub async fn halt_for_withdrawal(
     .bind(build_id)
     .fetch_all(&mut *conn)
     .await
-    .map_err(internal)?;
+    ?;
     let why = format!("build withdrawn by {by}");
     force_state(conn, active, RolloutState::Halted, "halt", &why, by).await?;
     Ok(())
@@ -716,7 +719,7 @@ async fn force_state(
         if state == RolloutState::Halted {
             update = update.bind(why);
         }
-        update.execute(&mut *conn).await.map_err(internal)?;
+        update.execute(&mut *conn).await?;
         history(conn, id, by, action, why, state, step as usize, percent).await?;
     }
     Ok(())
