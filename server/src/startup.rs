@@ -76,6 +76,13 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let outbox = self.state.outbox.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Live streams never end on their own: they end now, so that the connections
+            // they hold close and the wait for open requests ends with them.
+            outbox.close();
+        };
         crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         self.jobs.stop().await;
         Ok(())

@@ -6,6 +6,7 @@
 pub mod amqp_confirms;
 pub mod amqp_publisher;
 mod catalog_refresher;
+mod outage;
 pub mod outbound_resolver;
 pub mod outbox_worker;
 mod timeline_listener;

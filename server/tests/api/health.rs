@@ -38,6 +38,9 @@ fn serve_fails_fast_when_the_database_cannot_be_reached() {
         stderr.contains("cannot connect to the database"),
         "{stderr}"
     );
+    // The cause, not the pool's "timed out" after waiting for it.
+    assert!(stderr.contains("refused"), "{stderr}");
+    assert!(!stderr.contains("timed out"), "{stderr}");
 }
 
 crate::on_both_backends!(

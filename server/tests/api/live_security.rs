@@ -294,7 +294,17 @@ async fn two_replicas_send_each_webhook_delivery_once() {
     assert!(received.values().all(|n| *n == 1), "{received:?}");
 }
 
+/// A clean shutdown does not wait on live streams, which never end on their own: they end,
+/// and the server stops (the wait for open requests is bounded too, at 5 s).
+async fn live_streams_end_at_shutdown(backend: Backend) {
+    let (app, rm) = with_release_manager(backend).await;
+    let mut stream = open_stream(&rm, app.at("/api/v1/events/stream")).await;
+    app.stop().await;
+    assert_eq!(next_event(&mut stream).await, None, "the stream ended");
+}
+
 crate::on_both_backends!(
+    live_streams_end_at_shutdown,
     a_failed_delivery_says_the_same_whatever_the_cause,
     a_revoked_token_stops_receiving_events,
     an_anonymous_stream_ends_when_its_dist_is_made_private_and_never_names_the_actor,

@@ -13,6 +13,11 @@ pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// A fresh exclusive queue bound to every Sluice release topic.
 pub async fn listen() -> (Connection, Channel, String) {
+    listen_to("sluice.release.state.#").await
+}
+
+/// A fresh exclusive queue bound to the topics `binding` matches.
+pub async fn listen_to(binding: &str) -> (Connection, Channel, String) {
     let connection = Connection::open(&OpenConnectionArguments::new(
         "127.0.0.1",
         5672,
@@ -28,11 +33,7 @@ pub async fn listen() -> (Connection, Channel, String) {
         .unwrap()
         .unwrap();
     channel
-        .queue_bind(QueueBindArguments::new(
-            &queue,
-            "amq.topic",
-            "sluice.release.state.#",
-        ))
+        .queue_bind(QueueBindArguments::new(&queue, "amq.topic", binding))
         .await
         .unwrap();
     (connection, channel, queue)

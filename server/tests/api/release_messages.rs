@@ -17,12 +17,12 @@ use std::time::Duration;
 
 /// A webhook receiver that checks every signature itself, as a consumer would.
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     received: Arc<Mutex<Vec<(bool, Value, String)>>>,
 }
 
 impl Receiver {
-    async fn start_on(listener: tokio::net::TcpListener, secret: String) -> Receiver {
+    pub(crate) async fn start_on(listener: tokio::net::TcpListener, secret: String) -> Receiver {
         let receiver = Receiver::default();
         let router = axum::Router::new()
             .route("/hook", post(receive))
@@ -31,7 +31,7 @@ impl Receiver {
         receiver
     }
 
-    fn messages(&self) -> Vec<(bool, Value, String)> {
+    pub(crate) fn messages(&self) -> Vec<(bool, Value, String)> {
         self.received.lock().unwrap().clone()
     }
 

@@ -8,12 +8,12 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-const OLD: &str = "master-2017-08-24-123456";
-const NEW: &str = "master-2017-08-26-891011";
+pub const OLD: &str = "master-2017-08-24-123456";
+pub const NEW: &str = "master-2017-08-26-891011";
 const NEWER: &str = "master-2017-08-27-1";
 
 /// Recalbox with `OLD` published to stable and `NEW` (and `NEWER`) registered.
-async fn fleet(app: TestApp) -> (TestApp, Client) {
+pub async fn fleet(app: TestApp) -> (TestApp, Client) {
     let (app, admin) = recalbox_on(app).await;
     for version in [OLD, NEW, NEWER] {
         let created = register(&app, &admin, &build("master", version, &["rpi3"])).await;
@@ -23,7 +23,7 @@ async fn fleet(app: TestApp) -> (TestApp, Client) {
     (app, admin)
 }
 
-async fn start(app: &TestApp, client: &Client, policy: Value) -> Value {
+pub async fn start(app: &TestApp, client: &Client, policy: Value) -> Value {
     let response = client
         .post(app.at("/api/v1/rollouts"))
         .json(&policy)
@@ -54,12 +54,12 @@ async fn steer(
         .unwrap()
 }
 
-async fn state_of(app: &TestApp, client: &Client, id: i64) -> Value {
+pub async fn state_of(app: &TestApp, client: &Client, id: i64) -> Value {
     app.get_json(client, &format!("/api/v1/rollouts/{id}"))
         .await
 }
 
-async fn history_of(app: &TestApp, client: &Client, id: i64) -> Vec<Value> {
+pub async fn history_of(app: &TestApp, client: &Client, id: i64) -> Vec<Value> {
     let history = app
         .get_json(client, &format!("/api/v1/rollouts/{id}/history"))
         .await;
@@ -83,7 +83,7 @@ async fn until_state(app: &TestApp, client: &Client, id: i64, state: &str) -> Va
     );
 }
 
-fn on(version: &str, uuid: &str) -> String {
+pub fn on(version: &str, uuid: &str) -> String {
     format!("arch=rpi3&branch=stable&boardversion={version}&uuid={uuid}&user=t")
 }
 
@@ -118,7 +118,7 @@ fn uuids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("box-{i:05}")).collect()
 }
 
-async fn report(app: &TestApp, uuid: &str, version: &str, status: &str) {
+pub async fn report(app: &TestApp, uuid: &str, version: &str, status: &str) {
     let body = format!(
         r#"{{"board":"rpi3","uuid":"{uuid}","user":"t","boardversion":"{version}","branch":"stable","status":"{status}"}}"#
     );

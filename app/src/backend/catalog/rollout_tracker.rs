@@ -26,6 +26,16 @@ pub struct GrantRow {
     pub updated_at: i64,
 }
 
+/// A device's new standing after its report, to be written with the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportedGrant {
+    pub row: GrantRow,
+    /// This replica made the offer (it is in memory), so it is written even if the offer is
+    /// not stored yet. Otherwise another replica may have made it: the report moves a stored
+    /// offer only.
+    pub offered_here: bool,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Grant {
     step: usize,
@@ -268,17 +278,43 @@ impl RolloutTracker {
         }
     }
 
-    /// A report from a device: when it was offered the rollout's build, its new standing, to
-    /// be written with the report.
+    /// A report from a device: its new standing in the rollout, to be written with the
+    /// report. A device this replica did not offer may have been offered by another one; its
+    /// standing is then moved in the database only, where that offer is.
     pub fn on_report(
         &self,
         rollout: &ActiveRollout,
         report: &DeviceReport,
         now: i64,
-    ) -> Option<GrantRow> {
+    ) -> Option<ReportedGrant> {
         let mut inner = self.lock();
-        let tracked = inner.rollouts.get_mut(&rollout.id)?;
-        let grant = *tracked.grants.get(&report.uuid)?;
+        let known = inner
+            .rollouts
+            .get(&rollout.id)
+            .and_then(|t| t.grants.get(&report.uuid))
+            .copied();
+        let Some(grant) = known else {
+            // Only a device of the cohort and of a board the build has can have been offered.
+            if !rollout.build.files.contains_key(&report.board) || !rollout.eligible(&report.uuid) {
+                return None;
+            }
+            let status = GrantStatus::Offered.after_report(
+                report.status,
+                &report.boardversion,
+                &rollout.build.version,
+            );
+            return Some(ReportedGrant {
+                row: GrantRow {
+                    rollout_id: rollout.id,
+                    uuid: report.uuid.clone(),
+                    step: rollout.current_step,
+                    status,
+                    offered_at: now,
+                    updated_at: now,
+                },
+                offered_here: false,
+            });
+        };
         let status =
             grant
                 .status
@@ -286,49 +322,57 @@ impl RolloutTracker {
         if status == grant.status {
             return None;
         }
+        let tracked = inner.rollouts.get_mut(&rollout.id)?;
         tracked.set(&report.uuid, Grant { status, ..grant });
-        Some(GrantRow {
-            rollout_id: rollout.id,
-            uuid: report.uuid.clone(),
-            step: grant.step,
-            status,
-            offered_at: grant.offered_at,
-            updated_at: now,
+        Some(ReportedGrant {
+            row: GrantRow {
+                rollout_id: rollout.id,
+                uuid: report.uuid.clone(),
+                step: grant.step,
+                status,
+                offered_at: grant.offered_at,
+                updated_at: now,
+            },
+            offered_here: true,
         })
     }
 
-    /// Offers past the rollout's update timeout with no final report become failures.
-    pub fn expire(&self, rollout: &ActiveRollout, now: i64) -> Vec<GrantRow> {
-        let timeout_ms = i64::from(rollout.policy.update_timeout_minutes) * self.minute_ms;
+    /// The devices the database timed out (`time_out_overdue`), known here or not.
+    pub fn timed_out(&self, rollout_id: i64, uuids: &[String]) {
         let mut inner = self.lock();
-        let Some(tracked) = inner.rollouts.get_mut(&rollout.id) else {
-            return Vec::new();
+        let Some(tracked) = inner.rollouts.get_mut(&rollout_id) else {
+            return;
         };
-        let late: Vec<(String, Grant)> = tracked
-            .grants
-            .iter()
-            .filter(|(_, g)| rollout::timed_out(g.status, g.offered_at, now, timeout_ms))
-            .map(|(u, g)| (u.clone(), *g))
-            .collect();
-        late.into_iter()
-            .map(|(uuid, grant)| {
-                tracked.set(
-                    &uuid,
-                    Grant {
-                        status: GrantStatus::TimedOut,
-                        ..grant
-                    },
-                );
-                GrantRow {
-                    rollout_id: rollout.id,
-                    uuid,
-                    step: grant.step,
-                    status: GrantStatus::TimedOut,
-                    offered_at: grant.offered_at,
-                    updated_at: now,
-                }
-            })
-            .collect()
+        for uuid in uuids {
+            if let Some(grant) = tracked.grants.get(uuid).copied() {
+                let status = GrantStatus::TimedOut;
+                tracked.set(uuid, Grant { status, ..grant });
+            }
+        }
+    }
+
+    /// Takes the counts every replica shares: those stored (`shared_counts`), plus this
+    /// replica's offers not written yet.
+    pub fn adopt_counts(&self, rollout_id: i64, stored: Vec<Counts>) {
+        let mut inner = self.lock();
+        let Inner { rollouts, pending } = &mut *inner;
+        let Some(tracked) = rollouts.get_mut(&rollout_id) else {
+            return;
+        };
+        tracked.whole = stored.iter().fold(Counts::default(), |sum, s| sum.plus(s));
+        tracked.steps = stored;
+        for row in pending.iter().filter(|r| r.rollout_id == rollout_id) {
+            let status = tracked
+                .grants
+                .get(&row.uuid)
+                .map_or(row.status, |g| g.status);
+            let grant = Grant {
+                step: row.step,
+                status,
+                offered_at: row.offered_at,
+            };
+            tracked.count(grant, 1);
+        }
     }
 
     /// Stops new offers of a rollout at once, ahead of the catalog (an automatic halt).
@@ -437,8 +481,20 @@ impl RolloutTracker {
     }
 }
 
+/// The stored statuses, as an SQL list, that are final (`true`) or still open (`false`).
+/// Sluice's own constants, never input.
+fn status_list(final_ones: bool) -> String {
+    GrantStatus::ALL
+        .iter()
+        .filter(|s| s.is_final() == final_ones)
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Multi-row upsert of device standings. Offers never overwrite (a report may have moved the
-/// device on already); reports and timeouts do.
+/// device on already); reports do, but never a final standing (another replica may have
+/// stored one first).
 #[tracing::instrument(skip_all)]
 pub async fn write_grants(
     conn: &mut sqlx::AnyConnection,
@@ -452,16 +508,20 @@ pub async fn write_grants(
     }
     let rows: Vec<&GrantRow> = last.into_values().collect();
     let conflict = if overwrite {
-        " ON CONFLICT (rollout_id, uuid) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at"
+        format!(
+            " ON CONFLICT (rollout_id, uuid) DO UPDATE SET status = excluded.status, \
+             updated_at = excluded.updated_at WHERE rollout_devices.status NOT IN ({})",
+            status_list(true)
+        )
     } else {
-        " ON CONFLICT (rollout_id, uuid) DO NOTHING"
+        " ON CONFLICT (rollout_id, uuid) DO NOTHING".to_string()
     };
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO rollout_devices (rollout_id, uuid, step, status, offered_at, updated_at) VALUES ",
         );
         sql.push_str(&plain_values_list(chunk.len(), 6));
-        sql.push_str(conflict);
+        sql.push_str(&conflict);
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = query
@@ -479,3 +539,83 @@ pub async fn write_grants(
 
 #[cfg(test)]
 mod tests;
+
+/// The standings reports give: those of offers made here are upserted; the others move an
+/// offer another replica stored, if there is one and it is still open.
+pub async fn write_reported(
+    conn: &mut sqlx::AnyConnection,
+    grants: &[&ReportedGrant],
+) -> Result<(), sqlx::Error> {
+    let here: Vec<GrantRow> = grants
+        .iter()
+        .filter(|g| g.offered_here)
+        .map(|g| g.row.clone())
+        .collect();
+    if !here.is_empty() {
+        write_grants(&mut *conn, &here, true).await?;
+    }
+    let sql = format!(
+        "UPDATE rollout_devices SET status = $1, updated_at = $2 \
+         WHERE rollout_id = $3 AND uuid = $4 AND status NOT IN ({})",
+        status_list(true)
+    );
+    for grant in grants.iter().filter(|g| !g.offered_here) {
+        sqlx::query(&sql)
+            .bind(grant.row.status.as_str())
+            .bind(grant.row.updated_at)
+            .bind(grant.row.rollout_id)
+            .bind(&grant.row.uuid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Open offers of a rollout made at or before `offered_by` become timed out, whichever
+/// replica made them; the first replica to get there does it, once. Answers their devices.
+#[tracing::instrument(skip_all)]
+pub async fn time_out_overdue(
+    db: &Db,
+    rollout_id: i64,
+    offered_by: i64,
+    now: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as(&format!(
+        "UPDATE rollout_devices SET status = $1, updated_at = $2 \
+         WHERE rollout_id = $3 AND status IN ({}) AND offered_at <= $4 RETURNING uuid",
+        status_list(false)
+    ))
+    .bind(GrantStatus::TimedOut.as_str())
+    .bind(now)
+    .bind(rollout_id)
+    .bind(offered_by)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(uuid,)| uuid).collect())
+}
+
+/// Counts per step of these rollouts from the stored standings: what every replica sees.
+#[tracing::instrument(skip_all)]
+pub async fn shared_counts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<Counts>>, AppError> {
+    let mut counts: HashMap<i64, Vec<Counts>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(counts);
+    }
+    let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(&format!(
+        "SELECT rollout_id, step, status, COUNT(*) FROM rollout_devices \
+         WHERE rollout_id IN ({id_list}) GROUP BY rollout_id, step, status"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    for (id, step, status, n) in rows {
+        let steps = counts.entry(id).or_default();
+        let step = step.max(0) as usize;
+        if steps.len() <= step {
+            steps.resize(step + 1, Counts::default());
+        }
+        let parsed = GrantStatus::parse(&status).ok_or(UNKNOWN);
+        steps[step].add(stored("rollout_devices", "status", &status, parsed)?, n);
+    }
+    Ok(counts)
+}

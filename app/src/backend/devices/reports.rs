@@ -2,7 +2,7 @@
 //! written together: one transaction for a whole batch, then every waiting request is answered
 //! (group commit), so thousands of devices reporting at once cost a few commits, not thousands.
 
-use crate::backend::catalog::rollout_tracker::{write_grants, GrantRow};
+use crate::backend::catalog::rollout_tracker::{write_reported, ReportedGrant};
 use crate::backend::infra::db::{plain_values_list, values_list, Db};
 use crate::error::AppError;
 use crate::model::device_report::{DeviceReport, ReportStatus};
@@ -21,7 +21,7 @@ pub struct ReportRecord {
     pub address: String,
     pub received_at: i64,
     /// The device's new standing in a rollout, written with the report.
-    pub grant: Option<GrantRow>,
+    pub grant: Option<ReportedGrant>,
 }
 
 struct Pending {
@@ -150,9 +150,9 @@ async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), sqlx::Error> {
     let latest: Vec<&ReportRecord> = latest.into_iter().map(|i| records[i]).collect();
     upsert_devices(&mut tx, &earlier_oks).await?;
     upsert_devices(&mut tx, &latest).await?;
-    let grants: Vec<GrantRow> = records.iter().filter_map(|r| r.grant.clone()).collect();
+    let grants: Vec<&ReportedGrant> = records.iter().filter_map(|r| r.grant.as_ref()).collect();
     if !grants.is_empty() {
-        write_grants(&mut tx, &grants, true).await?;
+        write_reported(&mut tx, &grants).await?;
     }
     tx.commit().await?;
     Ok(())

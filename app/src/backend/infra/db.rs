@@ -96,6 +96,15 @@ impl Db {
             }
             Backend::Postgres => {
                 let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+                // One connection first: a pool retries until its timeout and then says only
+                // "pool timed out"; this says why (connection refused, bad password…) at once.
+                use sqlx::Connection;
+                sqlx::PgConnection::connect_with(&options)
+                    .await
+                    .map_err(DbError::Connect)?
+                    .close()
+                    .await
+                    .map_err(DbError::Connect)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(10))

@@ -27,6 +27,20 @@ pub fn release_topic(action: Action) -> String {
     format!("sluice.release.state.{}", action.as_str())
 }
 
+/// The topics of the release stream: the only ones readers who are not signed in may follow.
+pub const RELEASE_TOPICS: &str = "sluice.release.";
+
+/// `sluice.build.registered`, `.published` or `.withdrawn`.
+pub fn build_topic(what: &str) -> String {
+    format!("sluice.build.{what}")
+}
+
+/// `sluice.rollout.<action>`, one per line of a rollout's history (`create`, `advance`,
+/// `pause`, `resume`, `halt`, `complete`, `rollback`, `supersede`, …).
+pub fn rollout_topic(action: &str) -> String {
+    format!("sluice.rollout.{action}")
+}
+
 /// The advisory lock that puts outbox ids in commit order on PostgreSQL (any fixed number).
 const COMMIT_ORDER_LOCK: i64 = 0x5_1C_E0;
 
@@ -91,6 +105,8 @@ pub struct Outbox {
     /// each have their own loop, so a slow webhook never holds up the live feed).
     wake: Arc<watch::Sender<u64>>,
     live: broadcast::Sender<OutboxMessage>,
+    /// Set at shutdown: every live stream ends.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl Default for Outbox {
@@ -98,6 +114,7 @@ impl Default for Outbox {
         Outbox {
             wake: Arc::new(watch::channel(0).0),
             live: broadcast::channel(1024).0,
+            closing: Arc::new(watch::channel(false).0),
         }
     }
 }
@@ -115,6 +132,16 @@ impl Outbox {
 
     pub fn subscribe(&self) -> broadcast::Receiver<OutboxMessage> {
         self.live.subscribe()
+    }
+
+    /// Ends every live stream (shutdown).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once `close` is called.
+    pub async fn closed(&self) {
+        let _ = self.closing.subscribe().wait_for(|closing| *closing).await;
     }
 
     pub fn publish_live(&self, message: OutboxMessage) {

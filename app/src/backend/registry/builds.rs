@@ -4,6 +4,7 @@ use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
 use crate::backend::infra::db::{is_unique_violation, Db};
+use crate::backend::messaging::outbox;
 use crate::backend::registry::dists;
 use crate::error::AppError;
 use crate::model::catalog::BuildFile;
@@ -93,6 +94,11 @@ pub async fn register(
         &format!("boards {}", boards.join(", ")),
     )
     .await?;
+    let message = serde_json::json!({
+        "dist": new.dist, "build": id, "branch": new.branch, "version": new.version,
+        "boards": boards, "actor": actor.name, "at": now_millis(),
+    });
+    outbox::enqueue(&mut tx, &outbox::build_topic("registered"), &message).await?;
     tx.commit().await?;
     catalog.changed(db).await?;
     Ok(Registered::Created(view(db, id).await?))

@@ -4,7 +4,9 @@
 
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
+use crate::backend::infra::clock::now_millis;
 use crate::backend::infra::db::Db;
+use crate::backend::messaging::outbox;
 use crate::backend::registry::{builds, dists};
 use crate::backend::rollouts::store;
 use crate::error::AppError;
@@ -106,6 +108,11 @@ pub async fn withdraw(
     store::halt_for_withdrawal(&mut tx, id, &actor.name).await?;
     let target = format!("{}/{}/{}", build.dist, build.branch, build.version);
     audit::record(&mut tx, actor, "build.withdraw", &target, reason).await?;
+    let message = serde_json::json!({
+        "dist": build.dist, "build": id, "branch": build.branch, "version": build.version,
+        "reason": reason, "actor": actor.name, "at": now_millis(),
+    });
+    outbox::enqueue(&mut tx, &outbox::build_topic("withdrawn"), &message).await?;
     tx.commit().await?;
     catalog.changed(db).await?;
     builds::view(db, id).await

@@ -2,18 +2,20 @@
 //! or halts it by the rules of `model::rollout`. Every change writes the rollout's history; the
 //! changes people make also go to the audit log.
 
-use crate::backend::catalog::rollout_tracker::{write_grants, LiveCounts, RolloutTracker};
+use crate::backend::catalog::rollout_tracker::{
+    shared_counts, time_out_overdue, LiveCounts, RolloutTracker,
+};
 use crate::backend::catalog::store::CatalogStore;
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
 use crate::backend::infra::db::{stored, Db, UNKNOWN};
+use crate::backend::messaging::outbox;
 use crate::backend::{registry::builds, registry::dists};
 use crate::error::AppError;
 use crate::model::catalog::ActiveRollout;
 use crate::model::rollout::plan::{self, Change, Refusal, Standing};
 use crate::model::rollout::{
-    self, BucketView, Command, Counts, GrantStatus, NewRollout, RolloutEvent, RolloutState,
-    RolloutView, Tick,
+    self, BucketView, Command, Counts, NewRollout, RolloutEvent, RolloutState, RolloutView, Tick,
 };
 use sqlx::AnyConnection;
 use std::collections::HashMap;
@@ -201,6 +203,9 @@ pub async fn create(
             .execute(&mut *tx)
             .await?;
     }
+    if completes {
+        publish_to_channel(&mut tx, dist.id, &new.channel, build.0, &actor.name, now).await?;
+    }
     let why = format!("superseded by rollout {id} of {}", new.version);
     force_state(
         &mut tx,
@@ -223,7 +228,6 @@ pub async fn create(
     )
     .await?;
     if completes {
-        publish_to_channel(&mut tx, dist.id, &new.channel, build.0, &actor.name, now).await?;
         history(
             &mut tx,
             id,
@@ -253,7 +257,7 @@ async fn publish_to_channel(
     by: &str,
     now: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
+    let published = sqlx::query(
         "INSERT INTO channel_builds (dist_id, channel, build_id, published_by, published_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dist_id, channel, build_id) DO NOTHING",
     )
@@ -262,11 +266,27 @@ async fn publish_to_channel(
     .bind(build_id)
     .bind(by)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if published.rows_affected() == 0 {
+        return Ok(());
+    }
+    let (dist, branch, version): (String, String, String) = sqlx::query_as(
+        "SELECT d.name, b.branch, b.version FROM builds b JOIN dists d ON d.id = b.dist_id \
+         WHERE b.id = $1",
+    )
+    .bind(build_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let message = serde_json::json!({
+        "dist": dist, "build": build_id, "branch": branch, "version": version,
+        "channel": channel, "actor": by, "at": now,
+    });
+    outbox::enqueue(conn, &outbox::build_topic("published"), &message).await?;
     Ok(())
 }
 
+/// A line of the rollout's history, and the message that tells it (`sluice.rollout.<action>`).
 #[allow(clippy::too_many_arguments)]
 async fn history(
     conn: &mut AnyConnection,
@@ -290,9 +310,21 @@ async fn history(
     .bind(state.as_str())
     .bind(step as i64)
     .bind(percent)
-    .execute(conn)
-    .await
-    ?;
+    .execute(&mut *conn)
+    .await?;
+    let (dist, channel, version): (String, String, String) = sqlx::query_as(
+        "SELECT d.name, r.channel, b.version FROM rollouts r JOIN dists d ON d.id = r.dist_id \
+         JOIN builds b ON b.id = r.build_id WHERE r.id = $1",
+    )
+    .bind(rollout_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let message = serde_json::json!({
+        "rollout": rollout_id, "dist": dist, "channel": channel, "version": version,
+        "action": action, "state": state.as_str(), "step": step, "percent": percent,
+        "reason": reason, "actor": actor, "at": now_millis(),
+    });
+    outbox::enqueue(conn, &outbox::rollout_topic(action), &message).await?;
     Ok(())
 }
 
@@ -414,18 +446,30 @@ pub async fn command(
 }
 
 /// One pass of the background job over the rollouts the catalog holds: timeouts, then the
-/// health gate, the hold and the halt. True when a rollout changed.
+/// health gate, the hold and the halt, on the counts every replica shares (this replica's
+/// offers are written first). Every replica runs it; a change is made once, by the first
+/// (`apply` changes only the standing it saw). True when a rollout changed.
 #[tracing::instrument(skip_all)]
 pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, AppError> {
     let tracker = &catalog.rollouts;
     let snapshot = catalog.get();
+    let active: Vec<&ActiveRollout> = snapshot
+        .dists
+        .iter()
+        .flat_map(|d| d.rollouts.values().map(|r| r.as_ref()))
+        .collect();
+    tracker.flush(db).await?;
+    for rollout in &active {
+        let timeout_ms = i64::from(rollout.policy.update_timeout_minutes) * tracker.minute_ms();
+        let late = time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
+        tracker.timed_out(rollout.id, &late);
+    }
+    let ids: Vec<i64> = active.iter().map(|r| r.id).collect();
+    for (id, counts) in shared_counts(db, &ids).await? {
+        tracker.adopt_counts(id, counts);
+    }
     let mut changed = false;
-    for rollout in snapshot.dists.iter().flat_map(|d| d.rollouts.values()) {
-        let expired = tracker.expire(rollout, now);
-        if !expired.is_empty() {
-            let mut conn = db.pool.acquire().await?;
-            write_grants(&mut conn, &expired, true).await?;
-        }
+    for rollout in active {
         if rollout.state != RolloutState::Running {
             continue;
         }
@@ -484,31 +528,6 @@ async fn automatic(
     apply(db, &seen, change, &actor, false).await
 }
 
-/// Counts per step from the stored device standings, for rollouts no longer tracked live.
-async fn stored_counts(db: &Db, ids: &[i64]) -> Result<HashMap<i64, Vec<Counts>>, AppError> {
-    let mut counts: HashMap<i64, Vec<Counts>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(counts);
-    }
-    let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(&format!(
-        "SELECT rollout_id, step, status, COUNT(*) FROM rollout_devices \
-         WHERE rollout_id IN ({id_list}) GROUP BY rollout_id, step, status"
-    ))
-    .fetch_all(&db.pool)
-    .await?;
-    for (id, step, status, n) in rows {
-        let steps = counts.entry(id).or_default();
-        let step = step.max(0) as usize;
-        if steps.len() <= step {
-            steps.resize(step + 1, Counts::default());
-        }
-        let parsed = GrantStatus::parse(&status).ok_or(UNKNOWN);
-        steps[step].add(stored("rollout_devices", "status", &status, parsed)?, n);
-    }
-    Ok(counts)
-}
-
 /// Rollouts with their counts: live from the tracker while active, else from the database (one
 /// query for them all).
 async fn with_counts(
@@ -526,7 +545,7 @@ async fn with_counts(
         .map(|r| r.id)
         .filter(|id| !live.contains_key(id))
         .collect();
-    let mut stored = stored_counts(db, &stored_ids).await?;
+    let mut stored = shared_counts(db, &stored_ids).await?;
     Ok(rollouts
         .into_iter()
         .map(|r| {

@@ -2,7 +2,8 @@
 //! that reconnects with `Last-Event-ID` first gets what it missed from the outbox table, so a
 //! dropped connection loses nothing. Without signing in, `?dist=` must name a public dist.
 //! Access is checked again before every event, so a revoked token or a dist made private ends
-//! the stream; anonymous readers are not told who recorded an event. Streams are counted per
+//! the stream; anonymous readers get only release-stream messages and are not told who
+//! recorded an event. Streams are counted per
 //! address and in total (`stream_slots`).
 
 use super::release_stream::{params, Params};
@@ -103,7 +104,10 @@ pub async fn stream(
         loop {
             let message = match cursor.backlog.pop_front() {
                 Some(m) => m,
-                None => match cursor.live.recv().await {
+                None => match tokio::select! {
+                    received = cursor.live.recv() => received,
+                    () = cursor.state.outbox.closed() => return None,
+                } {
                     Ok(m) => m,
                     Err(RecvError::Lagged(_)) => {
                         // Too slow for the live feed: catch up from the table.
@@ -128,6 +132,8 @@ pub async fn stream(
             };
             let payload = match caller {
                 Some(_) => message.payload.clone(),
+                // The public follows a dist's release stream, not its builds and rollouts.
+                None if !message.topic.starts_with(outbox::RELEASE_TOPICS) => continue,
                 None => without_actor(&message.payload),
             };
             let event = Event::default()

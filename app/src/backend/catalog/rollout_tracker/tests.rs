@@ -173,19 +173,13 @@ fn one_address_gets_its_limit_of_new_offers_per_minute() {
 }
 
 #[test]
-fn silent_devices_time_out_into_failures_once() {
+fn timed_out_devices_are_failures_and_are_not_offered_again() {
     let tracker = RolloutTracker::new(MINUTE, 0);
-    let rollout = rollout(|p| p.update_timeout_minutes = 10);
+    let rollout = rollout(|_| {});
     assert_eq!(decide(&tracker, &rollout, "u1", 0), Decision::Offer);
-    assert!(tracker.expire(&rollout, 10 * MINUTE - 1).is_empty());
-    let expired = tracker.expire(&rollout, 10 * MINUTE);
-    assert_eq!(expired.len(), 1);
-    assert_eq!(expired[0].status, GrantStatus::TimedOut);
-    assert!(
-        tracker.expire(&rollout, 11 * MINUTE).is_empty(),
-        "only once"
-    );
-    let counts = tracker.counts(rollout.id, 10 * MINUTE).unwrap();
+    // The database decides which offers timed out (whichever replica made them).
+    tracker.timed_out(rollout.id, &["u1".to_string(), "elsewhere".to_string()]);
+    let counts = tracker.counts(rollout.id, MINUTE).unwrap();
     assert_eq!((counts.whole.offered, counts.whole.timed_out), (0, 1));
     assert_eq!(
         decide(&tracker, &rollout, "u1", 11 * MINUTE),
@@ -195,17 +189,41 @@ fn silent_devices_time_out_into_failures_once() {
 }
 
 #[test]
-fn reports_move_a_devices_standing_and_are_ignored_for_devices_never_offered() {
+fn the_shared_counts_replace_the_local_ones_plus_the_offers_not_written_yet() {
     let tracker = RolloutTracker::new(MINUTE, 0);
     let rollout = rollout(|_| {});
-    assert!(tracker
-        .on_report(&rollout, &report("stranger", ReportStatus::Failed, OLD), 1)
-        .is_none());
+    decide(&tracker, &rollout, "mine", 1);
+    let mut stored = Counts::default();
+    stored.add(GrantStatus::Succeeded, 40);
+    stored.add(GrantStatus::Offered, 2);
+    tracker.adopt_counts(rollout.id, vec![stored]);
+    let counts = tracker.counts(rollout.id, 2).unwrap();
+    assert_eq!(
+        (counts.whole.succeeded, counts.whole.offered),
+        (40, 3),
+        "the stored ones and the offer this replica has not written"
+    );
+    assert_eq!(counts.steps, vec![counts.whole]);
+}
+
+#[test]
+fn reports_move_a_devices_standing_where_it_was_offered() {
+    let tracker = RolloutTracker::new(MINUTE, 0);
+    let rollout = rollout(|_| {});
+    // Another replica may have offered it: the report moves that stored offer, if any.
+    let elsewhere = tracker
+        .on_report(&rollout, &report("elsewhere", ReportStatus::Ok, NEW), 1)
+        .unwrap();
+    assert!(!elsewhere.offered_here);
+    assert_eq!(elsewhere.row.status, GrantStatus::Succeeded);
+    assert_eq!(tracker.counts(rollout.id, 1), None, "nothing counted here");
     decide(&tracker, &rollout, "u1", 1);
     let started = tracker.on_report(&rollout, &report("u1", ReportStatus::Started, OLD), 2);
-    assert_eq!(started.unwrap().status, GrantStatus::Downloading);
+    let started = started.unwrap();
+    assert!(started.offered_here);
+    assert_eq!(started.row.status, GrantStatus::Downloading);
     let failed = tracker.on_report(&rollout, &report("u1", ReportStatus::Failed, OLD), 3);
-    assert_eq!(failed.unwrap().status, GrantStatus::Failed);
+    assert_eq!(failed.unwrap().row.status, GrantStatus::Failed);
     assert!(
         tracker
             .on_report(&rollout, &report("u1", ReportStatus::Ok, NEW), 4)
@@ -213,6 +231,23 @@ fn reports_move_a_devices_standing_and_are_ignored_for_devices_never_offered() {
         "a final standing stays"
     );
     assert_eq!(tracker.counts(rollout.id, 4).unwrap().whole.failed, 1);
+}
+
+#[test]
+fn reports_of_devices_that_cannot_have_been_offered_move_nothing() {
+    let tracker = RolloutTracker::new(MINUTE, 0);
+    let mut other_board = report("u1", ReportStatus::Failed, OLD);
+    other_board.board = "x86_64".into();
+    assert!(tracker
+        .on_report(&rollout(|_| {}), &other_board, 1)
+        .is_none());
+    let denied = ActiveRollout {
+        deny: ["u1".to_string()].into_iter().collect(),
+        ..rollout(|_| {})
+    };
+    assert!(tracker
+        .on_report(&denied, &report("u1", ReportStatus::Failed, OLD), 1)
+        .is_none());
 }
 
 #[test]
