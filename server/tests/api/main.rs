@@ -22,6 +22,8 @@ mod roles;
 mod rollout_messages;
 mod rollouts;
 mod security;
+mod serve_process;
+mod shutdown;
 mod sign_in_limits;
 
 /// Declares `sqlite::name` and `postgres::name` for each `async fn name(backend: Backend)`.

@@ -2,11 +2,11 @@
 //! they are checked, per-address limits, and an owner never locked out by someone else.
 
 use crate::harness::{Backend, TestApp, PASSWORD};
+use crate::serve_process::ServeProcess;
 use app::backend::accounts::passwords;
 use app::model::Role;
 use futures_util::future::join_all;
 use reqwest::{Client, Response, StatusCode};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 async fn sign_in_from(
@@ -117,73 +117,6 @@ async fn a_forwarded_address_counts_only_from_a_trusted_proxy(backend: Backend) 
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// A real `sluice serve`, alone in its process so that its memory can be read.
-struct ServeProcess {
-    child: Child,
-    url: String,
-}
-
-impl ServeProcess {
-    // The child is waited for in `drop`, or before the panic below.
-    #[allow(clippy::zombie_processes)]
-    async fn start(database_url: &str) -> ServeProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", database_url)
-            .env("SLUICE_TRUSTED_PROXIES", "127.0.0.1")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sluice serve starts");
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..200 {
-            if let Ok(r) = crate::harness::get(format!("{url}/healthz")).await {
-                if r.status().is_success() {
-                    return ServeProcess { child, url };
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let mut child = child;
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("sluice serve did not answer /healthz");
-    }
-
-    /// How many of the process's threads check passwords.
-    fn password_threads(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/task", self.child.id()))
-            .expect("the process's threads")
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-            .filter(|name| name.starts_with("password-"))
-            .count()
-    }
-
-    /// The most memory the process has held (its peak resident set), in MiB.
-    fn peak_rss_mib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the process's status");
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM");
-        kib / 1024
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The bound this test states: with one password check per core (19 MiB each), a burst of
 /// sign-ins keeps the server's peak memory under this, where unbounded checks took 937 MiB
 /// for 50 and 4.7 GiB for 200.
@@ -195,7 +128,11 @@ const PEAK_RSS_BOUND_MIB: u64 = 160;
 /// so no more than that run at once; and memory stays bounded.
 async fn a_burst_of_sign_ins_is_checked_a_few_at_a_time_in_bounded_memory(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let server = ServeProcess::start(&app.database_url).await;
+    let server = ServeProcess::start(
+        &app.database_url,
+        &[("SLUICE_TRUSTED_PROXIES", "127.0.0.1")],
+    )
+    .await;
     let client = crate::harness::client();
     let answers = join_all((0..100).map(|i| {
         let client = client.clone();
