@@ -68,6 +68,11 @@ pub struct ActiveRollout {
 
 impl ActiveRollout {
     /// Canaries always, denied never, the others by their bucket.
+    /// Whether new offers are limited (per hour, or in flight at once).
+    pub fn has_caps(&self) -> bool {
+        self.policy.max_grants_per_hour.is_some() || self.policy.max_in_flight.is_some()
+    }
+
     pub fn eligible(&self, uuid: &str) -> bool {
         if self.canary.contains(uuid) {
             return true;

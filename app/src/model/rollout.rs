@@ -584,6 +584,30 @@ pub fn check_caps(
     CapVerdict::Allowed
 }
 
+/// How many new offers one replica may make until its next lease (`None`: the rollout has no
+/// cap). The caps' room is what the stored offers leave (`offered_last_hour`, `in_flight`,
+/// every replica's written offers); each replica gets a fair share of it (one replica gets it
+/// all), and never more than the other replicas' unused leases leave, so that the offers of
+/// all replicas together stay within every cap.
+pub fn lease_size(
+    max_grants_per_hour: Option<u32>,
+    max_in_flight: Option<u32>,
+    offered_last_hour: u64,
+    in_flight: u64,
+    leased_to_others: u64,
+    other_replicas: u64,
+) -> Option<u64> {
+    let room = [
+        max_grants_per_hour.map(|max| u64::from(max).saturating_sub(offered_last_hour)),
+        max_in_flight.map(|max| u64::from(max).saturating_sub(in_flight)),
+    ]
+    .into_iter()
+    .flatten()
+    .min()?;
+    let fair_share = room.div_ceil(other_replicas.saturating_add(1));
+    Some(fair_share.min(room.saturating_sub(leased_to_others)))
+}
+
 /// The limit on new offers to one client address: at most `limit` in each policy minute
 /// (0: no limit), so that one address making up device ids cannot take a rollout's caps.
 /// `window_start` is when the current minute began for this address.

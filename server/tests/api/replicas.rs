@@ -143,3 +143,64 @@ async fn both_replicas_judge_a_failing_rollout_and_it_is_halted_once() {
             .unwrap();
     assert_eq!(messages, 1, "one message tells the halt");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caps_hold_across_replicas() {
+    let (one, two, admin) = two_replicas().await;
+    let id = start(
+        &one,
+        &admin,
+        json!({"dist":"recalbox","channel":"stable","version":NEW,
+               "steps":[{"percent":100,"hold_minutes":100000}],"update_timeout_minutes":TIMEOUT_MINUTES,
+               "max_in_flight":20,"max_grants_per_hour":30}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    catch_up(&two).await;
+    let replicas = [&one, &two];
+    let mut offered: Vec<String> = Vec::new();
+    let mut asked = 0;
+    // Rounds of 60 devices spread over both replicas, each replica's rollout job passing in
+    // between (it writes the offers and renews the replica's slice of the caps).
+    for round in 0..3 {
+        for i in 0..60 {
+            let uuid = format!("capped-{round}-{i}");
+            if check(replicas[i % 2], &on(OLD, &uuid)).await.status() == StatusCode::OK {
+                offered.push(uuid);
+            }
+            asked += 1;
+        }
+        for replica in replicas {
+            replica.tick().await;
+        }
+        assert!(offered.len() <= 20, "{} of {asked} offered", offered.len());
+    }
+    assert_eq!(
+        offered.len(),
+        20,
+        "the slices come back: the whole cap is used"
+    );
+    // Ten finish: ten places are free, but the hourly cap leaves only ten more offers.
+    for (i, uuid) in offered.iter().take(10).enumerate() {
+        report(replicas[i % 2], uuid, NEW, "OK").await;
+    }
+    for round in 0..3 {
+        for replica in replicas {
+            replica.tick().await;
+        }
+        for i in 0..60 {
+            let uuid = format!("later-{round}-{i}");
+            if check(replicas[i % 2], &on(OLD, &uuid)).await.status() == StatusCode::OK {
+                offered.push(uuid);
+            }
+        }
+    }
+    assert_eq!(offered.len(), 30, "the hourly cap, over both replicas");
+    for replica in replicas {
+        replica.tick().await;
+        let view = state_of(replica, &admin, id).await;
+        assert_eq!(view["counts"]["offered"], 20, "{view}");
+        assert_eq!(view["counts"]["succeeded"], 10, "{view}");
+    }
+}

@@ -289,6 +289,9 @@ async fn caps_hold_under_concurrent_checks(backend: Backend) {
     let view = state_of(&app, &admin, id).await;
     assert_eq!(view["counts"]["succeeded"], 1);
     assert_eq!(view["in_flight"], 9);
+    // The freed place comes back with the rollout job's next pass (which every replica runs
+    // about once a second: it renews this replica's slice of the caps).
+    app.tick().await;
     let (more, _) = checks(&app, &fleet, OLD).await;
     assert_eq!(more.len(), 10, "one outcome frees one place");
     assert!(!more.contains(&first) && more != offered);

@@ -57,6 +57,17 @@ struct Tracked {
     /// New offers per client address in the current policy minute (`by_address_since`).
     by_address: HashMap<IpAddr, u32>,
     by_address_since: i64,
+    /// New offers this replica has made, ever: compared with its lease (`rollout_leases`).
+    offers_made: u64,
+    /// This replica's slice of the caps: it may offer while `offers_made < granted`, until
+    /// `expires_at`. Only rollouts with a cap use it.
+    lease: Lease,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Lease {
+    granted: u64,
+    expires_at: i64,
 }
 
 impl Tracked {
@@ -137,10 +148,24 @@ struct Inner {
 #[derive(Clone, Debug)]
 pub struct RolloutTracker {
     inner: Arc<Mutex<Inner>>,
+    /// This process's name among the replicas, for its cap leases.
+    replica: Arc<str>,
     /// How long a policy minute lasts here: 60,000 ms, or less in a rehearsal.
     minute_ms: i64,
     /// New offers one client address may get per rollout and policy minute (0: no limit).
     offers_per_address: u32,
+}
+
+/// How long a replica's slice of a rollout's caps lasts unless renewed (each pass renews it):
+/// a replica that dies gives its slice back after this.
+pub const LEASE_MS: i64 = 10_000;
+
+/// A name no other replica has: random, new at every start.
+fn replica_name() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 12];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// The default of `offers_per_address`.
@@ -158,6 +183,7 @@ impl RolloutTracker {
             inner: Arc::default(),
             minute_ms: minute_ms.max(1),
             offers_per_address,
+            replica: replica_name().into(),
         }
     }
 
@@ -217,6 +243,9 @@ impl RolloutTracker {
                 retry_after_seconds,
             };
         }
+        if let Some(capped) = self.lease_spent(tracked, rollout, now) {
+            return capped;
+        }
         if let CapVerdict::Capped {
             retry_after_seconds,
         } = tracked.address_limit(address, self.offers_per_address, now, self.minute_ms)
@@ -226,6 +255,7 @@ impl RolloutTracker {
             };
         }
         *tracked.by_address.entry(address).or_insert(0) += 1;
+        tracked.offers_made += 1;
         let grant = Grant {
             step: rollout.current_step,
             status: GrantStatus::Offered,
@@ -242,6 +272,22 @@ impl RolloutTracker {
             updated_at: now,
         });
         Decision::Offer
+    }
+
+    /// `Some(capped)` when a rollout with a cap has no slice of it left here (used up, or not
+    /// renewed in time): the other replicas may hold the rest.
+    fn lease_spent(
+        &self,
+        tracked: &Tracked,
+        rollout: &ActiveRollout,
+        now: i64,
+    ) -> Option<Decision> {
+        let spent = tracked.offers_made >= tracked.lease.granted || now >= tracked.lease.expires_at;
+        (rollout.has_caps() && spent).then(|| Decision::Capped {
+            // A slice comes back with the next pass; a device need not ask sooner than in a
+            // policy minute.
+            retry_after_seconds: ((self.minute_ms + 999) / 1000).max(1) as u64,
+        })
     }
 
     /// The legacy path: no uuid, no cohort; each client address is one offer under the caps.
@@ -271,6 +317,12 @@ impl RolloutTracker {
                 retry_after_seconds,
             },
             CapVerdict::Allowed => {
+                // Legacy offers are not stored per device, so they cannot be counted against
+                // the slice (`offers_made` must match what is written); they need one, and
+                // count toward this replica's own caps.
+                if let Some(capped) = self.lease_spent(tracked, rollout, now) {
+                    return capped;
+                }
                 tracked.legacy.insert(address.to_string());
                 tracked.recent.push_back(now);
                 Decision::Offer
@@ -458,10 +510,124 @@ impl RolloutTracker {
                 tracked.held = live.held;
                 tracked.by_address = live.by_address;
                 tracked.by_address_since = live.by_address_since;
+                tracked.offers_made = live.offers_made;
+                tracked.lease = live.lease;
             }
             inner.rollouts.insert(id, tracked);
         }
+        // A rollout with a cap offers nothing here until this replica holds a slice of it.
+        for rollout in catalog.dists.iter().flat_map(|d| d.rollouts.values()) {
+            let unleased = self
+                .lock()
+                .rollouts
+                .get(&rollout.id)
+                .is_some_and(|t| t.lease == Lease::default());
+            if unleased && rollout.state == RolloutState::Running && rollout.has_caps() {
+                self.renew_lease(db, rollout, crate::backend::infra::clock::now_millis())
+                    .await?;
+            }
+        }
         Ok(())
+    }
+
+    /// Takes this replica's slice of a rollout's caps for the next `LEASE_MS`: a fair share of
+    /// what the stored offers and the other replicas' live slices leave (`lease_size`), so
+    /// that all replicas together never offer past a cap. Each pass of the rollout job renews
+    /// it, after writing this replica's offers.
+    #[tracing::instrument(skip_all)]
+    pub async fn renew_lease(
+        &self,
+        db: &Db,
+        rollout: &ActiveRollout,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let mut tx = db.begin().await?;
+        if db.backend() == crate::backend::infra::db::Backend::Postgres {
+            // One replica at a time leases from a rollout (SQLite writes one at a time anyway).
+            sqlx::query("SELECT id FROM rollouts WHERE id = $1 FOR UPDATE")
+                .bind(rollout.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (in_flight,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM rollout_devices WHERE rollout_id = $1 AND status IN ({})",
+            status_list(false)
+        ))
+        .bind(rollout.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (last_hour,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM rollout_devices WHERE rollout_id = $1 AND offered_at > $2",
+        )
+        .bind(rollout.id)
+        .bind(now - self.hour_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        let others: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT granted, used FROM rollout_leases \
+             WHERE rollout_id = $1 AND replica <> $2 AND expires_at > $3",
+        )
+        .bind(rollout.id)
+        .bind(self.replica.as_ref())
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mine: Option<(i64,)> = sqlx::query_as(
+            "SELECT used FROM rollout_leases WHERE rollout_id = $1 AND replica = $2",
+        )
+        .bind(rollout.id)
+        .bind(self.replica.as_ref())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let used = mine.map_or(0, |(used,)| used.max(0) as u64);
+        let leased_to_others: u64 = others
+            .iter()
+            .map(|(granted, used)| (granted - used).max(0) as u64)
+            .sum();
+        let size = rollout::lease_size(
+            rollout.policy.max_grants_per_hour,
+            rollout.policy.max_in_flight,
+            last_hour.max(0) as u64,
+            in_flight.max(0) as u64,
+            leased_to_others,
+            others.len() as u64,
+        )
+        .unwrap_or(0);
+        let lease = Lease {
+            granted: used + size,
+            expires_at: now + LEASE_MS,
+        };
+        sqlx::query(
+            "INSERT INTO rollout_leases (rollout_id, replica, granted, used, expires_at) \
+             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (rollout_id, replica) \
+             DO UPDATE SET granted = excluded.granted, expires_at = excluded.expires_at",
+        )
+        .bind(rollout.id)
+        .bind(self.replica.as_ref())
+        .bind(lease.granted as i64)
+        .bind(lease.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        // Slices of replicas gone for an hour are only clutter.
+        sqlx::query("DELETE FROM rollout_leases WHERE rollout_id = $1 AND expires_at < $2")
+            .bind(rollout.id)
+            .bind(now - self.hour_ms().max(3_600_000))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        // Offers made since `used` was read are counted in `offers_made`: they come out of
+        // this slice, which the other replicas count in full until they are written.
+        self.hold_lease(rollout.id, lease.granted, lease.expires_at);
+        Ok(())
+    }
+
+    /// This replica may make offers while it has made fewer than `granted` in all, until
+    /// `expires_at`.
+    pub fn hold_lease(&self, rollout_id: i64, granted: u64, expires_at: i64) {
+        self.lock().rollouts.entry(rollout_id).or_default().lease = Lease {
+            granted,
+            expires_at,
+        };
     }
 
     /// Writes the offers made since the last flush.
@@ -471,13 +637,33 @@ impl RolloutTracker {
         if pending.is_empty() {
             return Ok(());
         }
-        let mut conn = db.pool.acquire().await?;
-        if let Err(e) = write_grants(&mut conn, &pending, false).await {
+        if let Err(e) = self.write_offers(db, &pending).await {
             // Keep them for the next attempt.
             self.lock().pending.extend(pending);
             return Err(e.into());
         }
         Ok(())
+    }
+
+    /// The offers, and in the same transaction what they used of this replica's cap leases.
+    async fn write_offers(&self, db: &Db, offers: &[GrantRow]) -> Result<(), sqlx::Error> {
+        let mut per_rollout: HashMap<i64, i64> = HashMap::new();
+        for offer in offers {
+            *per_rollout.entry(offer.rollout_id).or_default() += 1;
+        }
+        let mut tx = db.begin().await?;
+        write_grants(&mut tx, offers, false).await?;
+        for (rollout_id, used) in per_rollout {
+            sqlx::query(
+                "UPDATE rollout_leases SET used = used + $1 WHERE rollout_id = $2 AND replica = $3",
+            )
+            .bind(used)
+            .bind(rollout_id)
+            .bind(self.replica.as_ref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
     }
 }
 

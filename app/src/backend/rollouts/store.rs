@@ -468,6 +468,11 @@ pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, App
     for (id, counts) in shared_counts(db, &ids).await? {
         tracker.adopt_counts(id, counts);
     }
+    for rollout in active.iter().filter(|r| r.state == RolloutState::Running) {
+        if rollout.has_caps() {
+            tracker.renew_lease(db, rollout, now).await?;
+        }
+    }
     let mut changed = false;
     for rollout in active {
         if rollout.state != RolloutState::Running {

@@ -312,3 +312,40 @@ fn one_address_gets_its_limit_of_new_offers_a_minute_then_waits_for_the_next() {
         "0 is no limit"
     );
 }
+
+#[test]
+fn a_lone_replica_leases_all_the_room_the_caps_leave() {
+    assert_eq!(lease_size(Some(100), None, 30, 0, 0, 0), Some(70));
+    assert_eq!(lease_size(None, Some(50), 0, 45, 0, 0), Some(5));
+    assert_eq!(
+        lease_size(Some(100), Some(50), 30, 45, 0, 0),
+        Some(5),
+        "the tighter cap"
+    );
+    assert_eq!(
+        lease_size(None, None, 30, 45, 0, 0),
+        None,
+        "no cap, no lease"
+    );
+    assert_eq!(
+        lease_size(Some(10), None, 12, 0, 0, 0),
+        Some(0),
+        "over: nothing"
+    );
+}
+
+#[test]
+fn replicas_share_the_room_and_never_lease_what_another_holds() {
+    // Two replicas, neither holding anything yet: half each.
+    assert_eq!(lease_size(None, Some(50), 0, 0, 0, 1), Some(25));
+    // The other holds 40 unused: only 10 are left, whatever the fair share.
+    assert_eq!(lease_size(None, Some(50), 0, 0, 40, 1), Some(10));
+    // Three replicas: a third each, rounded up, but never past what is left.
+    assert_eq!(lease_size(Some(10), None, 0, 0, 0, 2), Some(4));
+    assert_eq!(lease_size(Some(10), None, 0, 0, 8, 2), Some(2));
+    // Whatever the others hold, the sum of every lease stays within the cap.
+    for held in 0..=60 {
+        let mine = lease_size(None, Some(50), 0, 0, held, 1).unwrap();
+        assert!(mine + held.min(50) <= 50, "{held}: {mine}");
+    }
+}

@@ -117,6 +117,7 @@ fn denied_devices_and_devices_outside_the_percent_get_the_baseline() {
 fn the_in_flight_cap_holds_new_devices_back_with_a_retry_hint() {
     let tracker = RolloutTracker::new(MINUTE, 0);
     let rollout = rollout(|p| p.max_in_flight = Some(2));
+    tracker.hold_lease(rollout.id, 100, i64::MAX);
     assert_eq!(decide(&tracker, &rollout, "u1", 1), Decision::Offer);
     assert_eq!(decide(&tracker, &rollout, "u2", 1), Decision::Offer);
     assert!(matches!(
@@ -129,9 +130,60 @@ fn the_in_flight_cap_holds_new_devices_back_with_a_retry_hint() {
 }
 
 #[test]
+fn a_capped_rollout_offers_only_what_this_replicas_slice_allows_while_it_lasts() {
+    let tracker = RolloutTracker::new(MINUTE, 0);
+    let rollout = rollout(|p| p.max_in_flight = Some(100));
+    assert!(
+        matches!(decide(&tracker, &rollout, "u1", 1), Decision::Capped { .. }),
+        "no slice yet: the other replicas may hold the whole cap"
+    );
+    tracker.hold_lease(rollout.id, 2, 1000);
+    assert_eq!(decide(&tracker, &rollout, "u1", 2), Decision::Offer);
+    assert_eq!(
+        decide(&tracker, &rollout, "u1", 3),
+        Decision::Offer,
+        "asking again"
+    );
+    assert_eq!(decide(&tracker, &rollout, "u2", 4), Decision::Offer);
+    assert!(matches!(
+        decide(&tracker, &rollout, "u3", 5),
+        Decision::Capped { retry_after_seconds } if retry_after_seconds > 0
+    ));
+    // The next slice counts from every offer made so far.
+    tracker.hold_lease(rollout.id, 3, 1000);
+    assert_eq!(decide(&tracker, &rollout, "u3", 6), Decision::Offer);
+    assert!(matches!(
+        decide(&tracker, &rollout, "u4", 7),
+        Decision::Capped { .. }
+    ));
+    tracker.hold_lease(rollout.id, 10, 1000);
+    assert!(
+        matches!(
+            decide(&tracker, &rollout, "u4", 1000),
+            Decision::Capped { .. }
+        ),
+        "an expired slice is no slice"
+    );
+    let uncapped = ActiveRollout {
+        id: 8,
+        ..rollout.clone()
+    };
+    let uncapped = ActiveRollout {
+        policy: NewRollout::publish("recalbox", "stable", NEW),
+        ..uncapped
+    };
+    assert_eq!(
+        decide(&tracker, &uncapped, "u9", 1),
+        Decision::Offer,
+        "no cap, no slice needed"
+    );
+}
+
+#[test]
 fn the_hourly_cap_counts_offers_of_the_last_hour_only() {
     let tracker = RolloutTracker::new(MINUTE, 0);
     let rollout = rollout(|p| p.max_grants_per_hour = Some(1));
+    tracker.hold_lease(rollout.id, 100, i64::MAX);
     assert_eq!(decide(&tracker, &rollout, "u1", 0), Decision::Offer);
     assert!(matches!(
         decide(&tracker, &rollout, "u2", MINUTE),
