@@ -48,6 +48,22 @@ pub struct DistCatalog {
     pub registered: HashMap<String, i64>,
     /// The rollout steering each channel, while one is running, paused or halted.
     pub rollouts: HashMap<String, Arc<ActiveRollout>>,
+    /// Rollouts that ended with devices still between offer and outcome.
+    pub settling: Vec<SettlingRollout>,
+}
+
+/// A rollout that no longer steers its channel (completed, superseded, rolled back) while some
+/// devices it offered have not reported an outcome yet: their reports still count (for a
+/// completed one, whose build the channel now offers) and they still time out, so its counts
+/// settle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SettlingRollout {
+    pub id: i64,
+    pub channel: String,
+    pub state: RolloutState,
+    /// The version of its build.
+    pub version: String,
+    pub update_timeout_minutes: u32,
 }
 
 /// A rollout still steering its channel, as the update check needs it.
@@ -165,6 +181,15 @@ impl DistCatalog {
         } else {
             None
         }
+    }
+
+    /// The ended rollouts of the channel a device on `branch` follows whose devices' reports
+    /// still count: the completed ones still settling.
+    pub fn settling_for(&self, branch: &str) -> impl Iterator<Item = &SettlingRollout> {
+        let stable = self.is_stable(branch);
+        self.settling.iter().filter(move |r| {
+            stable && r.channel == self.stable_channel && r.state == RolloutState::Completed
+        })
     }
 
     /// The builds a device following `branch` may get, freshest first.
@@ -296,6 +321,7 @@ mod tests {
                 .collect(),
             registered: HashMap::new(),
             rollouts: HashMap::new(),
+            settling: Vec::new(),
         }
     }
 

@@ -96,6 +96,15 @@ fn Summary(rollout: RolloutView, now: i64) -> impl IntoView {
         {r.halt_reason.clone().filter(|_| r.state == RolloutState::Halted).map(|why| view! {
             <p class="notice warning" role="status">"Halted: " {why}</p>
         })}
+        {(!r.state.is_active() && r.counts.in_flight() > 0).then(|| view! {
+            <p class="notice settling" role="status">
+                {format!(
+                    "{} devices were still updating when this rollout ended. Their reports still count; a device that sends none within {} minutes of its offer counts as timed out.",
+                    r.counts.in_flight(),
+                    r.update_timeout_minutes,
+                )}
+            </p>
+        })}
         <dl class="facts">
             <dt>"Steps"</dt><dd>{format_steps(&r.steps)}</dd>
             <dt>"Health gate"</dt>

@@ -4,6 +4,7 @@
 //! renders them.
 
 use super::forms::ClientAddress;
+use app::backend::catalog::rollout_tracker::{settling_report, ReportedGrant};
 use app::backend::devices::reports::ReportRecord;
 use app::backend::devices::update_check::{self, Answer, HotPath, LegacyAnswer, UpdateCheck};
 use app::backend::edge::client_address::ClientIp;
@@ -213,15 +214,21 @@ pub async fn report(
         );
     }
     let now = now_millis();
-    let grant = dist
+    let mut grants: Vec<ReportedGrant> = dist
         .rollout_for(&report.branch)
-        .and_then(|rollout| state.catalog.rollouts.on_report(rollout, &report, now));
+        .and_then(|rollout| state.catalog.rollouts.on_report(rollout, &report, now))
+        .into_iter()
+        .collect();
+    grants.extend(
+        dist.settling_for(&report.branch)
+            .map(|rollout| settling_report(rollout, &report, now)),
+    );
     let record = ReportRecord {
         dist_id: dist.id,
         report,
         address,
         received_at: now,
-        grant,
+        grants,
     };
     match state.reports.submit(record).await {
         Ok(()) => Json(serde_json::json!({ "recorded": true })).into_response(),

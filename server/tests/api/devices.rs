@@ -524,7 +524,7 @@ async fn reports_arriving_together_keep_their_order_per_device(backend: Backend)
         .unwrap(),
         address: "127.0.0.1".into(),
         received_at: 1,
-            grant: None,
+            grants: Vec::new(),
     }
     };
     let writer = &app.state.reports;

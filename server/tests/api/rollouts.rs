@@ -792,4 +792,70 @@ crate::on_both_backends!(
     the_simulator_shows_a_fleet_with_30_percent_failures_halting_in_the_first_step,
     a_device_that_never_reports_times_out_and_counts_as_a_failure,
     legacy_clients_are_offered_the_rollout_under_its_caps_per_address,
+    a_completed_rollouts_counts_settle,
 );
+
+/// A rollout that completes with devices still updating: their reports still count and the
+/// silent ones time out, so its counts settle instead of showing them in flight forever; the
+/// page says what is going on meanwhile.
+async fn a_completed_rollouts_counts_settle(backend: Backend) {
+    // A policy minute of 100 ms; the update timeout (600 minutes) is a minute of real time.
+    let app = TestApp::spawn_configured(backend, |config| {
+        config.decisions = server::jobs::Decisions::WhenCalled;
+        config.minute_ms = 100;
+    })
+    .await;
+    let (app, admin) = fleet(app).await;
+    let id = start(
+        &app,
+        &admin,
+        json!({"dist":"recalbox","channel":"stable","version":NEW,
+               "steps":[{"percent":100,"hold_minutes":1}],"update_timeout_minutes":600,
+               "health":{"min_reports":1,"max_failure_ratio":0.5}}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    for uuid in ["done", "late", "silent"] {
+        assert_eq!(check(&app, &on(OLD, uuid)).await.status(), StatusCode::OK);
+    }
+    app.tick().await;
+    report(&app, "done", NEW, "OK").await;
+    report(&app, "late", OLD, "STARTED").await;
+    let start = app::backend::infra::clock::now_millis();
+    assert!(
+        app.tick_at(start + 200).await,
+        "healthy after its hold: completed"
+    );
+    let view = state_of(&app, &admin, id).await;
+    assert_eq!(view["state"], "completed", "{view}");
+    assert_eq!(view["counts"]["succeeded"], 1, "{view}");
+    assert_eq!(view["in_flight"], 2, "{view}");
+    let page = app
+        .signed_in("watcher", Role::Viewer)
+        .await
+        .get(app.at(&format!("/rollouts/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("2 devices were still updating when this rollout ended"),
+        "{page}"
+    );
+
+    report(&app, "late", NEW, "OK").await;
+    app.tick_at(start + 601 * 100).await;
+    let view = state_of(&app, &admin, id).await;
+    assert_eq!(
+        view["counts"]["succeeded"], 2,
+        "the late report counts: {view}"
+    );
+    assert_eq!(
+        view["counts"]["timed_out"], 1,
+        "the silent one timed out: {view}"
+    );
+    assert_eq!(view["in_flight"], 0, "{view}");
+}

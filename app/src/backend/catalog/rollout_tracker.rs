@@ -5,7 +5,7 @@
 
 use crate::backend::infra::db::{plain_values_list, stored, Db, UNKNOWN};
 use crate::error::AppError;
-use crate::model::catalog::{ActiveRollout, Catalog};
+use crate::model::catalog::{ActiveRollout, Catalog, SettlingRollout};
 use crate::model::device_report::DeviceReport;
 use crate::model::rollout::{self, CapVerdict, Counts, GrantStatus, RolloutState};
 use crate::model::version::VersionKey;
@@ -150,6 +150,10 @@ pub struct RolloutTracker {
     inner: Arc<Mutex<Inner>>,
     /// This process's name among the replicas, for its cap leases.
     replica: Arc<str>,
+    /// Held while offers move from memory to the database, and while the shared counts are
+    /// read and taken: an offer is then counted either as stored or as pending, never as
+    /// neither.
+    writing: Arc<tokio::sync::Mutex<()>>,
     /// How long a policy minute lasts here: 60,000 ms, or less in a rehearsal.
     minute_ms: i64,
     /// New offers one client address may get per rollout and policy minute (0: no limit).
@@ -184,6 +188,7 @@ impl RolloutTracker {
             minute_ms: minute_ms.max(1),
             offers_per_address,
             replica: replica_name().into(),
+            writing: Arc::default(),
         }
     }
 
@@ -401,6 +406,16 @@ impl RolloutTracker {
                 tracked.set(uuid, Grant { status, ..grant });
             }
         }
+    }
+
+    /// Reads the counts every replica shares and takes them (`adopt_counts`).
+    #[tracing::instrument(skip_all)]
+    pub async fn share_counts(&self, db: &Db, ids: &[i64]) -> Result<(), AppError> {
+        let _writing = self.writing.lock().await;
+        for (id, counts) in shared_counts(db, ids).await? {
+            self.adopt_counts(id, counts);
+        }
+        Ok(())
     }
 
     /// Takes the counts every replica shares: those stored (`shared_counts`), plus this
@@ -633,6 +648,7 @@ impl RolloutTracker {
     /// Writes the offers made since the last flush.
     #[tracing::instrument(skip_all)]
     pub async fn flush(&self, db: &Db) -> Result<(), AppError> {
+        let _writing = self.writing.lock().await;
         let pending = std::mem::take(&mut self.lock().pending);
         if pending.is_empty() {
             return Ok(());
@@ -664,6 +680,28 @@ impl RolloutTracker {
             .await?;
         }
         tx.commit().await
+    }
+}
+
+/// A report of a device a settling rollout (`SettlingRollout`) may have offered: it moves the
+/// stored offer, if there is one still open.
+pub fn settling_report(
+    rollout: &SettlingRollout,
+    report: &DeviceReport,
+    now: i64,
+) -> ReportedGrant {
+    let status =
+        GrantStatus::Offered.after_report(report.status, &report.boardversion, &rollout.version);
+    ReportedGrant {
+        row: GrantRow {
+            rollout_id: rollout.id,
+            uuid: report.uuid.clone(),
+            step: 0,
+            status,
+            offered_at: now,
+            updated_at: now,
+        },
+        offered_here: false,
     }
 }
 

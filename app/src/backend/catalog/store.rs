@@ -5,7 +5,9 @@
 use crate::backend::catalog::rollout_tracker::RolloutTracker;
 use crate::backend::infra::db::{stored, Db, NativePool, UNKNOWN};
 use crate::error::AppError;
-use crate::model::catalog::{ActiveRollout, BuildFile, Catalog, DistCatalog, OfferableBuild};
+use crate::model::catalog::{
+    ActiveRollout, BuildFile, Catalog, DistCatalog, OfferableBuild, SettlingRollout,
+};
 use crate::model::mirrors::Mirror;
 use crate::model::rollout::{NewRollout, RolloutState};
 use crate::model::version::VersionScheme;
@@ -171,6 +173,16 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
     .await
     ?;
 
+    let settling: Vec<SettlingRow> = sqlx::query_as(
+        "SELECT r.id, r.dist_id, r.channel, r.state, r.policy, b.version FROM rollouts r \
+         JOIN builds b ON b.id = r.build_id \
+         WHERE r.state IN ('completed', 'superseded', 'rolled_back') AND EXISTS (\
+           SELECT 1 FROM rollout_devices d WHERE d.rollout_id = r.id \
+           AND d.status IN ('offered', 'downloading', 'rebooting'))",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+
     let mut files_by_build: HashMap<i64, HashMap<String, Vec<BuildFile>>> = HashMap::new();
     for file in files {
         files_by_build
@@ -220,6 +232,11 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
                 .map(|(id, _, version)| (version.clone(), *id))
                 .collect(),
             rollouts: HashMap::new(),
+            settling: settling
+                .iter()
+                .filter(|r| r.dist_id == dist_id)
+                .map(settling_rollout)
+                .collect::<Result<_, _>>()?,
         };
         let mut all_builds: HashMap<i64, Arc<OfferableBuild>> = HashMap::new();
         let published_here: HashSet<i64> = published
@@ -269,6 +286,35 @@ pub async fn load(db: &Db) -> Result<Catalog, AppError> {
         catalog.dists.push(dist);
     }
     Ok(catalog)
+}
+
+#[derive(sqlx::FromRow)]
+struct SettlingRow {
+    id: i64,
+    dist_id: i64,
+    channel: String,
+    state: String,
+    policy: String,
+    version: String,
+}
+
+fn settling_rollout(row: &SettlingRow) -> Result<SettlingRollout, AppError> {
+    let policy = &row.policy;
+    let policy: NewRollout = stored("rollouts", "policy", policy, serde_json::from_str(policy))?;
+    let state = &row.state;
+    let state = stored(
+        "rollouts",
+        "state",
+        state,
+        RolloutState::parse(state).ok_or(UNKNOWN),
+    )?;
+    Ok(SettlingRollout {
+        id: row.id,
+        channel: row.channel.clone(),
+        state,
+        version: row.version.clone(),
+        update_timeout_minutes: policy.update_timeout_minutes,
+    })
 }
 
 fn active_rollout(

@@ -42,64 +42,65 @@ impl SeenBuffer {
         }
     }
 
-    /// Writes everything noted so far; on failure the entries go back to be tried again.
+    /// Writes everything noted so far, a short transaction per `ROWS_PER_STATEMENT` devices:
+    /// SQLite has one write lock, and a report must not wait behind a flush of a burst of
+    /// 100,000 check-ins. On failure what is not written goes back to be tried again.
     #[tracing::instrument(skip_all)]
     pub async fn flush(&self, db: &Db) -> Result<usize, AppError> {
         let batch: Vec<((i64, String), Seen)> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending.drain().collect()
         };
-        if batch.is_empty() {
-            return Ok(0);
-        }
-        match write_seen(db, &batch).await {
-            Ok(()) => Ok(batch.len()),
-            Err(e) => {
+        let mut written = 0;
+        while written < batch.len() {
+            let chunk = &batch[written..(written + ROWS_PER_STATEMENT).min(batch.len())];
+            if let Err(e) = write_seen(db, chunk).await {
                 let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-                for (key, seen) in batch {
+                for (key, seen) in batch.into_iter().skip(written) {
                     pending.entry(key).or_insert(seen);
                 }
-                Err(e.into())
+                return Err(e.into());
             }
+            written += chunk.len();
         }
+        Ok(written)
     }
 }
 
-async fn write_seen(db: &Db, batch: &[((i64, String), Seen)]) -> Result<(), sqlx::Error> {
+/// One multi-row upsert, in a transaction of its own.
+async fn write_seen(db: &Db, chunk: &[((i64, String), Seen)]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \
-             last_seen, last_offer_version, last_offer_at) VALUES ",
-        );
-        sql.push_str(&values_list(
-            chunk.len(),
-            9,
-            &[1, 2, 3, 4, 5, 6, 7, 7, 8, 9],
-        ));
-        sql.push_str(
-            " ON CONFLICT (dist_id, uuid) DO UPDATE SET board = excluded.board, branch = excluded.branch, \
-             user_name = excluded.user_name, current_version = excluded.current_version, \
-             last_seen = excluded.last_seen, \
-             last_offer_version = COALESCE(excluded.last_offer_version, devices.last_offer_version), \
-             last_offer_at = COALESCE(excluded.last_offer_at, devices.last_offer_at)",
-        );
-        let mut query = sqlx::query(&sql);
-        for ((dist_id, uuid), seen) in chunk {
-            let offer_at = seen.offered.as_ref().map(|_| seen.at);
-            query = query
-                .bind(*dist_id)
-                .bind(uuid)
-                .bind(&seen.board)
-                .bind(&seen.branch)
-                .bind(&seen.user)
-                .bind(&seen.version)
-                .bind(seen.at)
-                .bind(seen.offered.clone())
-                .bind(offer_at);
-        }
-        query.execute(&mut *tx).await?;
+    let mut sql = String::from(
+        "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \
+         last_seen, last_offer_version, last_offer_at) VALUES ",
+    );
+    sql.push_str(&values_list(
+        chunk.len(),
+        9,
+        &[1, 2, 3, 4, 5, 6, 7, 7, 8, 9],
+    ));
+    sql.push_str(
+        " ON CONFLICT (dist_id, uuid) DO UPDATE SET board = excluded.board, branch = excluded.branch, \
+         user_name = excluded.user_name, current_version = excluded.current_version, \
+         last_seen = excluded.last_seen, \
+         last_offer_version = COALESCE(excluded.last_offer_version, devices.last_offer_version), \
+         last_offer_at = COALESCE(excluded.last_offer_at, devices.last_offer_at)",
+    );
+    let mut query = sqlx::query(&sql);
+    for ((dist_id, uuid), seen) in chunk {
+        let offer_at = seen.offered.as_ref().map(|_| seen.at);
+        query = query
+            .bind(*dist_id)
+            .bind(uuid)
+            .bind(&seen.board)
+            .bind(&seen.branch)
+            .bind(&seen.user)
+            .bind(&seen.version)
+            .bind(seen.at)
+            .bind(seen.offered.clone())
+            .bind(offer_at);
     }
+    query.execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -20,8 +20,9 @@ pub struct ReportRecord {
     pub report: DeviceReport,
     pub address: String,
     pub received_at: i64,
-    /// The device's new standing in a rollout, written with the report.
-    pub grant: Option<ReportedGrant>,
+    /// The device's new standing in the rollouts that may have offered it, written with the
+    /// report.
+    pub grants: Vec<ReportedGrant>,
 }
 
 struct Pending {
@@ -150,7 +151,7 @@ async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), sqlx::Error> {
     let latest: Vec<&ReportRecord> = latest.into_iter().map(|i| records[i]).collect();
     upsert_devices(&mut tx, &earlier_oks).await?;
     upsert_devices(&mut tx, &latest).await?;
-    let grants: Vec<&ReportedGrant> = records.iter().filter_map(|r| r.grant.as_ref()).collect();
+    let grants: Vec<&ReportedGrant> = records.iter().flat_map(|r| &r.grants).collect();
     if !grants.is_empty() {
         write_reported(&mut tx, &grants).await?;
     }

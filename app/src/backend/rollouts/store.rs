@@ -464,10 +464,13 @@ pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, App
         let late = time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
         tracker.timed_out(rollout.id, &late);
     }
-    let ids: Vec<i64> = active.iter().map(|r| r.id).collect();
-    for (id, counts) in shared_counts(db, &ids).await? {
-        tracker.adopt_counts(id, counts);
+    // Ended rollouts' devices still time out, so that their counts settle.
+    for rollout in snapshot.dists.iter().flat_map(|d| &d.settling) {
+        let timeout_ms = i64::from(rollout.update_timeout_minutes) * tracker.minute_ms();
+        time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
     }
+    let ids: Vec<i64> = active.iter().map(|r| r.id).collect();
+    tracker.share_counts(db, &ids).await?;
     for rollout in active.iter().filter(|r| r.state == RolloutState::Running) {
         if rollout.has_caps() {
             tracker.renew_lease(db, rollout, now).await?;
