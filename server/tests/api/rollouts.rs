@@ -793,6 +793,7 @@ crate::on_both_backends!(
     a_device_that_never_reports_times_out_and_counts_as_a_failure,
     legacy_clients_are_offered_the_rollout_under_its_caps_per_address,
     a_completed_rollouts_counts_settle,
+    legacy_clients_behind_a_proxy_are_counted_one_by_one,
 );
 
 /// A rollout that completes with devices still updating: their reports still count and the
@@ -858,4 +859,47 @@ async fn a_completed_rollouts_counts_settle(backend: Backend) {
         "the silent one timed out: {view}"
     );
     assert_eq!(view["in_flight"], 0, "{view}");
+}
+
+/// Behind a reverse proxy every legacy client (no uuid) arrives from the proxy's address: the
+/// proxy's `X-Forwarded-For` (trusted from the proxy only) tells them apart, so the legacy
+/// canary counts each client, not the proxy once.
+async fn legacy_clients_behind_a_proxy_are_counted_one_by_one(backend: Backend) {
+    let (app, admin) = fleet(TestApp::spawn_behind_proxy(backend).await).await;
+    start(
+        &app,
+        &admin,
+        json!({"dist":"recalbox","channel":"stable","version":NEW,
+               "steps":[{"percent":100,"hold_minutes":600}],"max_grants_per_hour":3}),
+    )
+    .await;
+    let legacy_from = |address: String| {
+        let url = app.at("/legacy/recalbox/stable/rpi3/recalbox.version");
+        async move {
+            crate::harness::client()
+                .get(url)
+                .header("x-forwarded-for", address)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut got_new = Vec::new();
+    for i in 1..=5 {
+        let answer = legacy_from(format!("198.51.100.{i}")).await;
+        if answer.status() == StatusCode::OK && answer.text().await.unwrap() == format!("{NEW}\n") {
+            got_new.push(i);
+        }
+    }
+    assert_eq!(
+        got_new,
+        [1, 2, 3],
+        "three clients, one offer each, then the hourly cap"
+    );
+    let again = legacy_from("198.51.100.2".into()).await;
+    assert_eq!(
+        again.text().await.unwrap(),
+        format!("{NEW}\n"),
+        "a client keeps its offer"
+    );
 }

@@ -14,6 +14,16 @@ use std::time::Duration;
 
 const DEVICES_AT_ONCE: usize = 16;
 
+async fn uuids_in(app: &TestApp, sql: &str) -> BTreeSet<String> {
+    sqlx::query_as::<_, (String,)>(sql)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(uuid,)| uuid)
+        .collect()
+}
+
 async fn sigterm_under_load_keeps_every_answered_offer_and_check_in(backend: Backend) {
     let (app, admin) = fleet(TestApp::spawn(backend).await).await;
     let id = start(
@@ -74,15 +84,11 @@ async fn sigterm_under_load_keeps_every_answered_offer_and_check_in(backend: Bac
         offered.len()
     );
 
-    let stored: BTreeSet<String> =
-        sqlx::query_as::<_, (String,)>("SELECT uuid FROM rollout_devices WHERE rollout_id = $1")
-            .bind(id)
-            .fetch_all(&app.db.pool)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(uuid,)| uuid)
-            .collect();
+    let stored = uuids_in(
+        &app,
+        &format!("SELECT uuid FROM rollout_devices WHERE rollout_id = {id}"),
+    )
+    .await;
     let lost: Vec<&String> = offered.difference(&stored).collect();
     assert!(
         lost.is_empty(),
@@ -90,14 +96,7 @@ async fn sigterm_under_load_keeps_every_answered_offer_and_check_in(backend: Bac
         lost.len(),
         offered.len()
     );
-    let seen: BTreeSet<String> =
-        sqlx::query_as::<_, (String,)>("SELECT uuid FROM devices WHERE uuid LIKE 'load-%'")
-            .fetch_all(&app.db.pool)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(uuid,)| uuid)
-            .collect();
+    let seen = uuids_in(&app, "SELECT uuid FROM devices WHERE uuid LIKE 'load-%'").await;
     let unseen: Vec<&String> = checked.difference(&seen).collect();
     assert!(
         unseen.is_empty(),

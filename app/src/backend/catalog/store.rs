@@ -298,16 +298,15 @@ struct SettlingRow {
     version: String,
 }
 
+/// A rollout's stored policy and state, decoded.
+fn policy_and_state(policy: &str, state: &str) -> Result<(NewRollout, RolloutState), AppError> {
+    let policy = stored("rollouts", "policy", policy, serde_json::from_str(policy))?;
+    let parsed = RolloutState::parse(state).ok_or(UNKNOWN);
+    Ok((policy, stored("rollouts", "state", state, parsed)?))
+}
+
 fn settling_rollout(row: &SettlingRow) -> Result<SettlingRollout, AppError> {
-    let policy = &row.policy;
-    let policy: NewRollout = stored("rollouts", "policy", policy, serde_json::from_str(policy))?;
-    let state = &row.state;
-    let state = stored(
-        "rollouts",
-        "state",
-        state,
-        RolloutState::parse(state).ok_or(UNKNOWN),
-    )?;
+    let (policy, state) = policy_and_state(&row.policy, &row.state)?;
     Ok(SettlingRollout {
         id: row.id,
         channel: row.channel.clone(),
@@ -321,15 +320,7 @@ fn active_rollout(
     row: &RolloutRow,
     builds: &HashMap<i64, Arc<OfferableBuild>>,
 ) -> Result<Option<ActiveRollout>, AppError> {
-    let policy = &row.policy;
-    let policy: NewRollout = stored("rollouts", "policy", policy, serde_json::from_str(policy))?;
-    let state = &row.state;
-    let state = stored(
-        "rollouts",
-        "state",
-        state,
-        RolloutState::parse(state).ok_or(UNKNOWN),
-    )?;
+    let (policy, state) = policy_and_state(&row.policy, &row.state)?;
     // A withdrawn build is not in the catalog: its rollout offers nothing.
     let Some(build) = builds.get(&row.build_id) else {
         return Ok(None);
