@@ -778,19 +778,34 @@ pub async fn write_reported(
     if !here.is_empty() {
         write_grants(&mut *conn, &here, true).await?;
     }
-    let sql = format!(
-        "UPDATE rollout_devices SET status = $1, updated_at = $2 \
-         WHERE rollout_id = $3 AND uuid = $4 AND status NOT IN ({})",
-        status_list(true)
-    );
+    // One statement per rollout and new status, not one per report: most reports of a batch
+    // concern devices no replica offered, and each statement is a round trip.
+    let mut elsewhere: HashMap<(i64, GrantStatus), (i64, Vec<&str>)> = HashMap::new();
     for grant in grants.iter().filter(|g| !g.offered_here) {
-        sqlx::query(&sql)
-            .bind(grant.row.status.as_str())
-            .bind(grant.row.updated_at)
-            .bind(grant.row.rollout_id)
-            .bind(&grant.row.uuid)
-            .execute(&mut *conn)
-            .await?;
+        let group = elsewhere
+            .entry((grant.row.rollout_id, grant.row.status))
+            .or_insert((0, Vec::new()));
+        group.0 = group.0.max(grant.row.updated_at);
+        group.1.push(grant.row.uuid.as_str());
+    }
+    for ((rollout_id, status), (updated_at, uuids)) in elsewhere {
+        for chunk in uuids.chunks(ROWS_PER_STATEMENT) {
+            let marks: Vec<String> = (4..4 + chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "UPDATE rollout_devices SET status = $1, updated_at = $2 \
+                 WHERE rollout_id = $3 AND uuid IN ({}) AND status NOT IN ({})",
+                marks.join(", "),
+                status_list(true)
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(status.as_str())
+                .bind(updated_at)
+                .bind(rollout_id);
+            for uuid in chunk {
+                query = query.bind(*uuid);
+            }
+            query.execute(&mut *conn).await?;
+        }
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::backend::infra::db::{stored, Db, UNKNOWN};
 use crate::backend::messaging::outbox;
 use crate::backend::{registry::builds, registry::dists};
 use crate::error::AppError;
-use crate::model::catalog::ActiveRollout;
+use crate::model::catalog::{ActiveRollout, Catalog};
 use crate::model::rollout::plan::{self, Change, Refusal, Standing};
 use crate::model::rollout::{
     self, BucketView, Command, Counts, NewRollout, RolloutEvent, RolloutState, RolloutView, Tick,
@@ -458,24 +458,7 @@ pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, App
         .iter()
         .flat_map(|d| d.rollouts.values().map(|r| r.as_ref()))
         .collect();
-    tracker.flush(db).await?;
-    for rollout in &active {
-        let timeout_ms = i64::from(rollout.policy.update_timeout_minutes) * tracker.minute_ms();
-        let late = time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
-        tracker.timed_out(rollout.id, &late);
-    }
-    // Ended rollouts' devices still time out, so that their counts settle.
-    for rollout in snapshot.dists.iter().flat_map(|d| &d.settling) {
-        let timeout_ms = i64::from(rollout.update_timeout_minutes) * tracker.minute_ms();
-        time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
-    }
-    let ids: Vec<i64> = active.iter().map(|r| r.id).collect();
-    tracker.share_counts(db, &ids).await?;
-    for rollout in active.iter().filter(|r| r.state == RolloutState::Running) {
-        if rollout.has_caps() {
-            tracker.renew_lease(db, rollout, now).await?;
-        }
-    }
+    catch_up(db, tracker, &snapshot, &active, now).await?;
     let mut changed = false;
     for rollout in active {
         if rollout.state != RolloutState::Running {
@@ -504,6 +487,36 @@ pub async fn tick(db: &Db, catalog: &CatalogStore, now: i64) -> Result<bool, App
         catalog.changed(db).await?;
     }
     Ok(changed)
+}
+
+/// What every replica does before it judges: writes its offers, times out overdue offers
+/// (once, in the database), takes the shared counts, renews its slices of the caps.
+async fn catch_up(
+    db: &Db,
+    tracker: &RolloutTracker,
+    snapshot: &Catalog,
+    active: &[&ActiveRollout],
+    now: i64,
+) -> Result<(), AppError> {
+    tracker.flush(db).await?;
+    for rollout in active {
+        let timeout_ms = i64::from(rollout.policy.update_timeout_minutes) * tracker.minute_ms();
+        let late = time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
+        tracker.timed_out(rollout.id, &late);
+    }
+    // Ended rollouts' devices still time out, so that their counts settle.
+    for rollout in snapshot.dists.iter().flat_map(|d| &d.settling) {
+        let timeout_ms = i64::from(rollout.update_timeout_minutes) * tracker.minute_ms();
+        time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
+    }
+    let ids: Vec<i64> = active.iter().map(|r| r.id).collect();
+    tracker.share_counts(db, &ids).await?;
+    for rollout in active.iter().filter(|r| r.state == RolloutState::Running) {
+        if rollout.has_caps() {
+            tracker.renew_lease(db, rollout, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Advances, completes or halts a rollout by the rules, recording why.
