@@ -99,8 +99,11 @@ fn Summary(rollout: RolloutView, now: i64) -> impl IntoView {
         {(!r.state.is_active() && r.counts.in_flight() > 0).then(|| view! {
             <p class="notice settling" role="status">
                 {format!(
-                    "{} devices were still updating when this rollout ended. Their reports still count; a device that sends none within {} minutes of its offer counts as timed out.",
-                    r.counts.in_flight(),
+                    "{} still updating when this rollout ended. Their reports still count; a device that sends none within {} minutes of its offer counts as timed out.",
+                    match r.counts.in_flight() {
+                        1 => "1 device was".to_string(),
+                        n => format!("{n} devices were"),
+                    },
                     r.update_timeout_minutes,
                 )}
             </p>
