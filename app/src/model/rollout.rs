@@ -629,7 +629,13 @@ pub fn check_address_limit(
 
 /// Offered devices that sent no final report within the timeout count as failures.
 pub fn timed_out(status: GrantStatus, offered_at: i64, now: i64, timeout_ms: i64) -> bool {
-    !status.is_final() && now - offered_at >= timeout_ms
+    !status.is_final() && offered_at <= timeout_cutoff(now, timeout_ms)
+}
+
+/// The latest offer time that has timed out at `now` (the database applies `timed_out` to
+/// every open offer made at or before it).
+pub fn timeout_cutoff(now: i64, timeout_ms: i64) -> i64 {
+    now - timeout_ms
 }
 
 pub mod plan;

@@ -59,6 +59,16 @@ impl TestApp {
         .await
     }
 
+    /// A Sluice that publishes to the test broker (`release_amqp::AMQP_URL`), its rollout job
+    /// and senders driven by the test.
+    pub async fn spawn_publishing(backend: Backend) -> TestApp {
+        TestApp::spawn_configured(backend, |config| {
+            config.amqp_url = Some(crate::release_amqp::AMQP_URL.into());
+            config.decisions = Decisions::WhenCalled;
+        })
+        .await
+    }
+
     /// A Sluice with the test configuration changed by `configure`.
     pub async fn spawn_configured(
         backend: Backend,

@@ -2,7 +2,7 @@
 //! and the AMQP publisher read the outbox, and every event reaches both.
 
 use crate::harness::{Backend, TestApp};
-use crate::release_amqp::{listen, AMQP_URL};
+use crate::release_amqp::listen;
 use amqprs::channel::BasicGetArguments;
 use app::model::Role;
 use reqwest::StatusCode;
@@ -25,11 +25,7 @@ fn releases_in(text: &str, tag: &str, into: &mut HashSet<String>) {
 
 async fn concurrent_writers_lose_no_message_in_the_stream_or_on_amqp(backend: Backend) {
     let (_connection, channel, queue) = listen().await;
-    let app = TestApp::spawn_configured(backend, |config| {
-        config.amqp_url = Some(AMQP_URL.into());
-        config.decisions = server::jobs::Decisions::WhenCalled;
-    })
-    .await;
+    let app = TestApp::spawn_publishing(backend).await;
     let rm = app.api(&app.token(Role::ReleaseManager).await);
     // The publisher's first round takes its place at the end of the (empty) outbox.
     app.publish_amqp().await;

@@ -70,11 +70,7 @@ async fn a_release_event_is_consumed_from_rabbitmq_in_the_fedora_messaging_forma
     backend: Backend,
 ) {
     let (_connection, channel, queue) = listen().await;
-    let app = TestApp::spawn_configured(backend, |config| {
-        config.amqp_url = Some(AMQP_URL.into());
-        config.decisions = server::jobs::Decisions::WhenCalled;
-    })
-    .await;
+    let app = TestApp::spawn_publishing(backend).await;
     let rm = app.api(&app.token(Role::ReleaseManager).await);
     // The publisher's first round takes its place at the end of the (empty) outbox.
     app.publish_amqp().await;

@@ -3,7 +3,7 @@
 
 use crate::devices::check;
 use crate::harness::{Backend, TestApp};
-use crate::rollouts::{fleet, history_of, on, report, start, state_of, NEW, OLD};
+use crate::rollouts::{fleet, history_of, on, report, start_id, state_of, NEW, OLD};
 use app::backend::infra::clock::now_millis;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -38,16 +38,14 @@ async fn catch_up(replica: &TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_counts_the_same_whichever_replica_receives_it() {
     let (one, two, admin) = two_replicas().await;
-    let id = start(
+    let id = start_id(
         &one,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":100,"hold_minutes":100000}],"update_timeout_minutes":TIMEOUT_MINUTES,
                "health":{"min_reports":1,"max_failure_ratio":0.05}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     catch_up(&two).await;
     let replicas = [&one, &two];
     // Each device asks one replica and reports to the other, after its offer is written.
@@ -88,16 +86,14 @@ async fn a_report_counts_the_same_whichever_replica_receives_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_replicas_judge_a_failing_rollout_and_it_is_halted_once() {
     let (one, two, admin) = two_replicas().await;
-    let id = start(
+    let id = start_id(
         &one,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":100,"hold_minutes":100000}],
                "health":{"min_reports":4,"max_failure_ratio":0.2}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     catch_up(&two).await;
     let replicas = [&one, &two];
     for i in 0..8 {
@@ -147,16 +143,14 @@ async fn both_replicas_judge_a_failing_rollout_and_it_is_halted_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caps_hold_across_replicas() {
     let (one, two, admin) = two_replicas().await;
-    let id = start(
+    let id = start_id(
         &one,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":100,"hold_minutes":100000}],"update_timeout_minutes":TIMEOUT_MINUTES,
                "max_in_flight":20,"max_grants_per_hour":30}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     catch_up(&two).await;
     let replicas = [&one, &two];
     let mut offered: Vec<String> = Vec::new();

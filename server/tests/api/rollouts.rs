@@ -54,6 +54,13 @@ async fn steer(
         .unwrap()
 }
 
+/// Starts a rollout and answers its id.
+pub async fn start_id(app: &TestApp, client: &Client, policy: Value) -> i64 {
+    start(app, client, policy).await["id"]
+        .as_i64()
+        .expect("the rollout's id")
+}
+
 pub async fn state_of(app: &TestApp, client: &Client, id: i64) -> Value {
     app.get_json(client, &format!("/api/v1/rollouts/{id}"))
         .await
@@ -189,16 +196,14 @@ async fn a_ten_percent_rollout_offers_exactly_the_predicted_devices_and_fifty_ke
 
 async fn a_burst_of_failed_reports_halts_the_rollout_and_new_devices_get_204(backend: Backend) {
     let (app, admin) = fleet(TestApp::spawn(backend).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"burst",
                "steps":[{"percent":50,"hold_minutes":600},{"percent":100}],
                "health":{"min_reports":5,"max_failure_ratio":0.2}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let fleet = uuids(200);
     let (offered, _) = checks(&app, &fleet[..100], OLD).await;
     assert!(offered.len() > 20, "{}", offered.len());
@@ -272,15 +277,13 @@ async fn caps_hold_under_concurrent_checks(backend: Backend) {
     assert!((1..=3600).contains(&retry), "{retry}");
 
     // A newer rollout with an in-flight cap: at most 10 devices between offer and outcome.
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEWER,
                "steps":[{"percent":100,"hold_minutes":60}],"max_in_flight":10}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let fleet = uuids(100);
     let (offered, _) = checks(&app, &fleet, OLD).await;
     assert_eq!(offered.len(), 10);
@@ -375,15 +378,13 @@ async fn a_newer_rollout_supersedes_the_older_and_its_devices_move_on(backend: B
 async fn a_healthy_step_advances_by_itself_after_its_hold(backend: Backend) {
     // A rehearsal: a policy minute lasts 100 ms.
     let (app, admin) = fleet(TestApp::spawn_with_minute(backend, 100).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":5,"hold_minutes":2},{"percent":30,"hold_minutes":2},{"percent":100}]}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let done = until_state(&app, &admin, id, "completed").await;
     assert_eq!(done["percent"], 100.0);
     let history = history_of(&app, &admin, id).await;
@@ -492,16 +493,14 @@ async fn simulate(app: &TestApp, extra: &[&str]) -> String {
 
 async fn the_simulator_takes_a_healthy_fleet_to_100_percent_on_its_own(backend: Backend) {
     let (app, admin) = fleet(TestApp::spawn_with_minute(backend, 100).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":10,"hold_minutes":3},{"percent":50,"hold_minutes":3},{"percent":100}],
                "health":{"min_reports":3,"max_failure_ratio":0.1},"update_timeout_minutes":30}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let out = simulate(
         &app,
         &[
@@ -532,16 +531,14 @@ async fn the_simulator_shows_a_fleet_with_30_percent_failures_halting_in_the_fir
     backend: Backend,
 ) {
     let (app, admin) = fleet(TestApp::spawn_with_minute(backend, 100).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":25,"hold_minutes":600},{"percent":100}],
                "health":{"min_reports":10,"max_failure_ratio":0.1}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     // No --from: the devices start below every build, as the dist's scheme allows.
     let out = simulate(
         &app,
@@ -571,16 +568,14 @@ async fn the_simulator_shows_a_fleet_with_30_percent_failures_halting_in_the_fir
 async fn a_device_that_never_reports_times_out_and_counts_as_a_failure(backend: Backend) {
     // A rehearsal: a policy minute lasts 100 ms, so the 1-minute timeout is 100 ms.
     let (app, admin) = fleet(TestApp::spawn_with_minute(backend, 100).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":100,"hold_minutes":100000}],"update_timeout_minutes":1,
                "health":{"min_reports":1,"max_failure_ratio":0.0}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     assert_eq!(
         check(&app, &on(OLD, "silent")).await.status(),
         StatusCode::OK
@@ -595,15 +590,13 @@ async fn a_device_that_never_reports_times_out_and_counts_as_a_failure(backend: 
 
 async fn legacy_clients_are_offered_the_rollout_under_its_caps_per_address(backend: Backend) {
     let (app, admin) = fleet(TestApp::spawn(backend).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":1,"hold_minutes":600},{"percent":100}],"max_grants_per_hour":1}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let legacy = || async {
         crate::harness::get(app.at("/legacy/recalbox/stable/rpi3/recalbox.version"))
             .await
@@ -675,16 +668,14 @@ async fn one_address_making_up_device_ids_cannot_use_up_a_cap(backend: Backend) 
 
 async fn reports_for_a_device_never_offered_do_not_count_toward_health(backend: Backend) {
     let (app, admin) = fleet(TestApp::spawn(backend).await).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"forged",
                "steps":[{"percent":50,"hold_minutes":600},{"percent":100}],
                "health":{"min_reports":5,"max_failure_ratio":0.2}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     // Forged reports: failures for 25 device ids that were never offered the build.
     for i in 0..25 {
         let uuid = format!("never-offered-{i}");
@@ -732,15 +723,13 @@ async fn a_dist_that_requires_a_report_key_counts_only_reports_carrying_it(backe
         StatusCode::OK
     );
 
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,"cohort_salt":"keyed",
                "steps":[{"percent":100}],"health":{"min_reports":1,"max_failure_ratio":0.0}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     let (offered, _) = checks(&app, &uuids(3), OLD).await;
     let device = offered.iter().next().expect("an offered device").clone();
     assert_eq!(
@@ -807,16 +796,14 @@ async fn a_completed_rollouts_counts_settle(backend: Backend) {
     })
     .await;
     let (app, admin) = fleet(app).await;
-    let id = start(
+    let id = start_id(
         &app,
         &admin,
         json!({"dist":"recalbox","channel":"stable","version":NEW,
                "steps":[{"percent":100,"hold_minutes":1}],"update_timeout_minutes":600,
                "health":{"min_reports":1,"max_failure_ratio":0.5}}),
     )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    .await;
     for uuid in ["done", "late", "silent"] {
         assert_eq!(check(&app, &on(OLD, uuid)).await.status(), StatusCode::OK);
     }

@@ -501,13 +501,25 @@ async fn catch_up(
     tracker.flush(db).await?;
     for rollout in active {
         let timeout_ms = i64::from(rollout.policy.update_timeout_minutes) * tracker.minute_ms();
-        let late = time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
+        let late = time_out_overdue(
+            db,
+            rollout.id,
+            rollout::timeout_cutoff(now, timeout_ms),
+            now,
+        )
+        .await?;
         tracker.timed_out(rollout.id, &late);
     }
     // Ended rollouts' devices still time out, so that their counts settle.
     for rollout in snapshot.dists.iter().flat_map(|d| &d.settling) {
         let timeout_ms = i64::from(rollout.update_timeout_minutes) * tracker.minute_ms();
-        time_out_overdue(db, rollout.id, now - timeout_ms, now).await?;
+        time_out_overdue(
+            db,
+            rollout.id,
+            rollout::timeout_cutoff(now, timeout_ms),
+            now,
+        )
+        .await?;
     }
     let ids: Vec<i64> = active.iter().map(|r| r.id).collect();
     tracker.share_counts(db, &ids).await?;
