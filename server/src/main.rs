@@ -2,6 +2,11 @@ use clap::Parser;
 use server::cli::{self, Cli};
 use std::process::ExitCode;
 
+// Every request allocates a little (its headers, its answer); glibc's allocator, shared by
+// both cores' worker threads, was a tenth of the update check's CPU (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

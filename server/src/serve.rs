@@ -3,8 +3,7 @@
 //! own `serve` has neither the deadline nor the bound: a client that sends half a header and
 //! waits kept its connection (and a file descriptor) open for good.
 
-use axum::extract::ConnectInfo;
-use axum::Router;
+use crate::routes::edge::Edge;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -14,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
 
 /// Connections open at once by default; beyond it, new ones wait in the listen queue.
 pub const MAX_CONNECTIONS: usize = 4096;
@@ -42,7 +40,7 @@ impl Default for Limits {
 
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    edge: Edge,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -75,10 +73,12 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request.map(axum::body::Body::new))
+        let edge = edge.clone();
+        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+            let answer = edge
+                .clone()
+                .handle(peer, request.map(axum::body::Body::new));
+            async move { Ok::<_, std::convert::Infallible>(answer.await) }
         });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)

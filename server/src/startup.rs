@@ -46,7 +46,7 @@ pub enum StartError {
 /// A built service, listening, not yet serving.
 pub struct Server {
     listener: TcpListener,
-    router: Router,
+    edge: routes::edge::Edge,
     pub state: AppState,
     /// Every background task; stopped once the requests in flight are answered, writing what
     /// is still buffered. What the outbox had not delivered stays there for the next start.
@@ -83,7 +83,7 @@ impl Server {
             // they hold close and the wait for open requests ends with them.
             outbox.close();
         };
-        crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
+        crate::serve::serve(self.listener, self.edge, self.limits, shutdown).await;
         self.jobs.stop().await;
         Ok(())
     }
@@ -168,12 +168,12 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let router = routes::page_nonce::layer(routes::csrf::layer(router, config.public_url.clone()));
     let router = routes::device_routes()
         .into_router()
-        .with_state(state.clone())
+        .with_state(routes::device::DeviceApi::new(&state))
         .merge(router);
-    let router = routes::edge::layer(router, config.trusted_proxies.clone());
+    let edge = routes::edge::Edge::new(router, config.trusted_proxies.clone());
     Ok(Server {
         listener,
-        router,
+        edge,
         state,
         jobs,
         limits: config.connections,

@@ -5,10 +5,13 @@
 
 use super::forms::ClientAddress;
 use app::backend::catalog::rollout_tracker::{settling_report, ReportedGrant};
-use app::backend::devices::reports::ReportRecord;
+use app::backend::catalog::store::CatalogStore;
+use app::backend::devices::check_ins::SeenBuffer;
+use app::backend::devices::reports::{ReportRecord, ReportWriter};
 use app::backend::devices::update_check::{self, Answer, HotPath, LegacyAnswer, UpdateCheck};
 use app::backend::edge::client_address::ClientIp;
 use app::backend::infra::clock::now_millis;
+use app::backend::infra::db::Db;
 use app::backend::AppState;
 use app::model::catalog::CheckError;
 use app::model::device_report::DeviceReport;
@@ -16,12 +19,13 @@ use app::model::report_key;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, StatusCode};
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 pub const MAX_REPORT_BYTES: usize = 64 * 1024;
 const PARAM_MAX: usize = 256;
@@ -43,23 +47,26 @@ fn check_error(error: CheckError) -> Response {
     }
 }
 
-/// The query parameters, each required one present, short and printable.
+/// The query parameters, each required one present, short and printable. A parameter given
+/// twice counts as its last value.
 fn parse_query(raw: Option<&str>) -> Result<UpdateCheck, CheckError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| CheckError::Invalid {
-            field: "query",
-            message: e.to_string(),
-        })?;
-    let mut params: HashMap<String, String> = pairs.into_iter().collect();
-    let mut take = |field: &'static str, required: bool| -> Result<Option<String>, CheckError> {
-        match params.remove(field) {
+    const NAMES: [&str; 6] = ["arch", "branch", "boardversion", "uuid", "user", "dist"];
+    let mut values: [Option<Cow<'_, str>>; 6] = Default::default();
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if let Some(i) = NAMES.iter().position(|n| *n == name) {
+            values[i] = Some(value);
+        }
+    }
+    let mut take = |i: usize, required: bool| -> Result<Option<String>, CheckError> {
+        let field = NAMES[i];
+        match values[i].take() {
             Some(v) if v.len() > PARAM_MAX || v.chars().any(char::is_control) => {
                 Err(CheckError::Invalid {
                     field,
                     message: format!("must be at most {PARAM_MAX} printable characters"),
                 })
             }
-            Some(v) if !v.is_empty() => Ok(Some(v)),
+            Some(v) if !v.is_empty() => Ok(Some(v.into_owned())),
             _ if required => Err(CheckError::Invalid {
                 field,
                 message: "is required".into(),
@@ -68,12 +75,12 @@ fn parse_query(raw: Option<&str>) -> Result<UpdateCheck, CheckError> {
         }
     };
     Ok(UpdateCheck {
-        arch: take("arch", true)?.unwrap_or_default(),
-        branch: take("branch", false)?,
-        boardversion: take("boardversion", true)?.unwrap_or_default(),
-        uuid: take("uuid", true)?.unwrap_or_default(),
-        user: take("user", false)?.unwrap_or_default(),
-        dist: take("dist", false)?,
+        arch: take(0, true)?.unwrap_or_default(),
+        branch: take(1, false)?,
+        boardversion: take(2, true)?.unwrap_or_default(),
+        uuid: take(3, true)?.unwrap_or_default(),
+        user: take(4, false)?.unwrap_or_default(),
+        dist: take(5, false)?,
     })
 }
 
@@ -94,28 +101,62 @@ fn answers_with_the_bare_url(headers: &HeaderMap, branch_given: bool) -> bool {
     }
 }
 
+/// What the device routes read, behind one `Arc`: a request clones one pointer, not the whole
+/// `AppState` (a dozen reference counts, which both cores would take turns to own).
+#[derive(Clone)]
+pub struct DeviceApi(Arc<DeviceShared>);
+
+pub struct DeviceShared {
+    pub db: Db,
+    pub catalog: CatalogStore,
+    pub seen: SeenBuffer,
+    pub reports: ReportWriter,
+    pub default_dist: Option<Arc<str>>,
+    pub report_url: Arc<str>,
+}
+
+impl DeviceApi {
+    pub fn new(state: &AppState) -> DeviceApi {
+        DeviceApi(Arc::new(DeviceShared {
+            db: state.db.clone(),
+            catalog: state.catalog.clone(),
+            seen: state.seen.clone(),
+            reports: state.reports.clone(),
+            default_dist: state.default_dist.clone(),
+            report_url: state.report_url.clone(),
+        }))
+    }
+}
+
+impl std::ops::Deref for DeviceApi {
+    type Target = DeviceShared;
+    fn deref(&self) -> &DeviceShared {
+        &self.0
+    }
+}
+
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(api): State<DeviceApi>,
     ClientIp(address): ClientIp,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    request: Request,
 ) -> Response {
-    let check = match parse_query(raw.as_deref()) {
+    let check = match parse_query(request.uri().query()) {
         Ok(check) => check,
         Err(e) => return check_error(e),
     };
+    let bare_url = answers_with_the_bare_url(request.headers(), check.branch.is_some());
     let hot = HotPath {
-        catalog: &state.catalog,
-        seen: &state.seen,
-        default_dist: state.default_dist.as_deref(),
-        report_url: &state.report_url,
+        catalog: &api.catalog,
+        seen: &api.seen,
+        default_dist: api.default_dist.as_deref(),
+        report_url: &api.report_url,
     };
-    match update_check::answer(&hot, &check, address, now_millis()) {
+    match update_check::answer(&hot, check, address, now_millis()) {
         Err(e) => check_error(e),
         Ok(Answer::NoUpdate {
             retry_after_seconds,
         }) => no_update(retry_after_seconds),
-        Ok(Answer::Offer(offer)) if answers_with_the_bare_url(&headers, check.branch.is_some()) => {
+        Ok(Answer::Offer(offer)) if bare_url => {
             ([(CONTENT_TYPE, "text/plain; charset=utf-8")], offer.url).into_response()
         }
         Ok(Answer::Offer(offer)) => Json(offer).into_response(),
@@ -135,7 +176,7 @@ fn no_update(retry_after: Option<u64>) -> Response {
 /// `GET /legacy/{dist}/{branch}/{board}/{file}`: for clients that cannot send query parameters
 /// (NOOBS): the version they should run, as plain text.
 pub async fn legacy_version(
-    State(state): State<AppState>,
+    State(state): State<DeviceApi>,
     ClientAddress(address): ClientAddress,
     Path((dist, branch, board, file)): Path<(String, String, String, String)>,
 ) -> Response {
@@ -160,7 +201,7 @@ pub async fn legacy_version(
 
 /// `POST /v1/log`: a device's report, answered once it is durable.
 pub async fn report(
-    State(state): State<AppState>,
+    State(state): State<DeviceApi>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -240,7 +281,7 @@ pub async fn report(
 /// from the in-memory catalog: its version scheme and the version older than every build.
 /// Only dists that serve devices (some build is registered) are shown: a dist that exists only
 /// for its release stream may be private, and this answer needs no sign-in.
-pub async fn dist_info(State(state): State<AppState>, Path(dist): Path<String>) -> Response {
+pub async fn dist_info(State(state): State<DeviceApi>, Path(dist): Path<String>) -> Response {
     let catalog = state.catalog.get();
     let found = catalog.dist(Some(&dist)).and_then(|dist| {
         if dist.boards.is_empty() {

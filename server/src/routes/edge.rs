@@ -1,18 +1,18 @@
-//! What every request goes through first, in one middleware (each layer of its own costs the
-//! hot path a boxed future): the client's address is worked out (`ClientIp`, believing
-//! `X-Forwarded-For` only from trusted proxies), control characters are refused
-//! (`input_guard`), and the answer gets the headers every answer carries: no MIME sniffing, no
-//! framing, no referrer sent to other sites, and a Content-Security-Policy under which nothing
-//! runs, unless it is a console page with its own (`page_nonce`). Each request gets an id,
-//! sent back as `X-Request-Id` and carried by a tracing span around everything that handles
-//! it, so that every log line of the request names it (in place of tower-http's `TraceLayer`,
-//! which would be a layer of its own).
+//! What every request goes through first, before the router: the client's address is worked
+//! out (`ClientIp`, believing `X-Forwarded-For` only from trusted proxies), control characters
+//! are refused (`input_guard`), and the answer gets the headers every answer carries: no MIME
+//! sniffing, no framing, no referrer sent to other sites, and a Content-Security-Policy under
+//! which nothing runs, unless it is a console page with its own (`page_nonce`). Each request
+//! gets an id, sent back as `X-Request-Id` and carried by a tracing span around everything that
+//! handles it, so that every log line of the request names it (in place of tower-http's
+//! `TraceLayer`). The accept loop calls it directly rather than as a router layer: a layer
+//! wraps every route and boxes each request's future once more, which the device hot path
+//! pays on every update check.
 
 use super::input_guard;
 use app::backend::edge::client_address::{ClientIp, TrustedProxies};
 use app::backend::edge::page_policy;
-use axum::extract::{ConnectInfo, Request};
-use axum::middleware::{self, Next};
+use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
 use http::header::{
@@ -32,17 +32,27 @@ fn next_request_id() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-pub fn layer(router: Router, proxies: TrustedProxies) -> Router {
-    router.layer(middleware::from_fn(move |request, next| {
-        edge(proxies.clone(), request, next)
-    }))
+/// The application behind its edge.
+#[derive(Clone)]
+pub struct Edge {
+    router: Router,
+    proxies: TrustedProxies,
 }
 
-async fn edge(proxies: TrustedProxies, mut request: Request, next: Next) -> Response {
-    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        let client = proxies.client(peer.ip(), request.headers());
-        request.extensions_mut().insert(ClientIp(client));
+impl Edge {
+    pub fn new(router: Router, proxies: TrustedProxies) -> Edge {
+        Edge { router, proxies }
     }
+
+    /// Answers one request from `peer`.
+    pub async fn handle(self, peer: SocketAddr, mut request: Request) -> Response {
+        let client = self.proxies.client(peer.ip(), request.headers());
+        request.extensions_mut().insert(ClientIp(client));
+        answer(self.router, request).await
+    }
+}
+
+async fn answer(router: Router, request: Request) -> Response {
     let id = next_request_id();
     // The path as Debug: escaped, whatever it holds.
     let span = tracing::info_span!(
@@ -51,7 +61,7 @@ async fn edge(proxies: TrustedProxies, mut request: Request, next: Next) -> Resp
         method = %request.method(),
         path = ?request.uri().path()
     );
-    let mut response = input_guard::check(request, next).instrument(span).await;
+    let mut response = input_guard::check(request, router).instrument(span).await;
     let headers = response.headers_mut();
     headers.insert(REQUEST_ID, HeaderValue::from(id));
     headers

@@ -22,13 +22,14 @@ pub struct Endpoint {
     pub access: Access,
 }
 
-/// A router and the list of what it serves, built together.
-pub struct Routes {
-    router: Router<AppState>,
+/// A router and the list of what it serves, built together. The device routes have a state
+/// of their own (`DeviceApi`); the others share the `AppState`.
+pub struct Routes<S = AppState> {
+    router: Router<S>,
     endpoints: Vec<Endpoint>,
 }
 
-impl Default for Routes {
+impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     fn default() -> Self {
         Routes {
             router: Router::new(),
@@ -37,10 +38,10 @@ impl Default for Routes {
     }
 }
 
-impl Routes {
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub fn get<H, T>(self, path: &str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, S>,
         T: 'static,
     {
         self.add(Method::GET, path, access, routing::get(handler))
@@ -48,7 +49,7 @@ impl Routes {
 
     pub fn post<H, T>(self, path: &str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, S>,
         T: 'static,
     {
         self.add(Method::POST, path, access, routing::post(handler))
@@ -56,7 +57,7 @@ impl Routes {
 
     pub fn put<H, T>(self, path: &str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, S>,
         T: 'static,
     {
         self.add(Method::PUT, path, access, routing::put(handler))
@@ -64,7 +65,7 @@ impl Routes {
 
     pub fn delete<H, T>(self, path: &str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, S>,
         T: 'static,
     {
         self.add(Method::DELETE, path, access, routing::delete(handler))
@@ -76,7 +77,7 @@ impl Routes {
         method: Method,
         path: &str,
         access: Access,
-        route: MethodRouter<AppState>,
+        route: MethodRouter<S>,
     ) -> Self {
         // Only a permission needs checking by the `Caller` extractor; the device routes and
         // the other open ones go without the layer (each layer costs every request).
@@ -93,7 +94,7 @@ impl Routes {
         self
     }
 
-    pub fn nest(mut self, prefix: &str, inner: Routes) -> Self {
+    pub fn nest(mut self, prefix: &str, inner: Routes<S>) -> Self {
         self.router = self.router.nest(prefix, inner.router);
         self.endpoints
             .extend(inner.endpoints.into_iter().map(|e| Endpoint {
@@ -104,7 +105,7 @@ impl Routes {
     }
 
     /// Changes the router (a fallback, a layer on every route) without changing the list.
-    pub fn map_router(mut self, f: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
+    pub fn map_router(mut self, f: impl FnOnce(Router<S>) -> Router<S>) -> Self {
         self.router = f(self.router);
         self
     }
@@ -113,7 +114,7 @@ impl Routes {
         &self.endpoints
     }
 
-    pub fn into_router(self) -> Router<AppState> {
+    pub fn into_router(self) -> Router<S> {
         self.router
     }
 }

@@ -1,4 +1,4 @@
-use app::backend::AppState;
+use super::device::DeviceApi;
 use axum::extract::State;
 use http::StatusCode;
 
@@ -8,7 +8,7 @@ pub async fn healthz() -> &'static str {
 }
 
 /// 200 only while the database answers.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+pub async fn readyz(State(state): State<DeviceApi>) -> (StatusCode, &'static str) {
     if state.db.is_ready().await {
         (StatusCode::OK, "ready")
     } else {

@@ -8,22 +8,23 @@
 use app::AppError;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use http::header::CONTENT_TYPE;
 use http::StatusCode;
 use percent_encoding::percent_decode_str;
+use tower::ServiceExt;
 
 /// The largest body any endpoint takes (axum's default limit for its extractors).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// Refuses the request if it holds a control character where none may be; else runs `next`.
-pub async fn check(request: Request, next: Next) -> Response {
+/// Refuses the request if it holds a control character where none may be; else routes it.
+pub async fn check(request: Request, router: Router) -> Response {
     if let Err(field) = check_target(request.uri()) {
         return refusal(&field);
     }
     let Some(kind) = body_kind(&request) else {
-        return next.run(request).await;
+        return route(router, request).await;
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
@@ -32,8 +33,14 @@ pub async fn check(request: Request, next: Next) -> Response {
     if let Err(field) = check_body(kind, &bytes) {
         return refusal(&field);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    route(router, Request::from_parts(parts, Body::from(bytes))).await
+}
+
+async fn route(router: Router, request: Request) -> Response {
+    match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 fn refusal(field: &str) -> Response {

@@ -23,7 +23,7 @@ use endpoints::Routes;
 use http::Method;
 
 /// Health and the device protocol: no session, no CSRF check, no console.
-pub fn device_routes() -> Routes {
+pub fn device_routes() -> Routes<device::DeviceApi> {
     let anyone = Access::Anyone;
     Routes::default()
         .get("/healthz", anyone, health::healthz)

@@ -3,7 +3,7 @@
 //! decides from this and the catalog alone; offers are written in batches, outcomes with the
 //! reports that carry them.
 
-use crate::backend::infra::db::{plain_values_list, stored, Db, UNKNOWN};
+use crate::backend::infra::db::{stored, values_list, Backend, Db, UNKNOWN};
 use crate::error::AppError;
 use crate::model::catalog::{ActiveRollout, Catalog, SettlingRollout};
 use crate::model::device_report::DeviceReport;
@@ -744,7 +744,7 @@ pub async fn write_grants(
         let mut sql = String::from(
             "INSERT INTO rollout_devices (rollout_id, uuid, step, status, offered_at, updated_at) VALUES ",
         );
-        sql.push_str(&plain_values_list(chunk.len(), 6));
+        sql.push_str(&values_list(Backend::of(conn), chunk.len(), 6));
         sql.push_str(&conflict);
         let mut query = sqlx::query(&sql);
         for row in chunk {

@@ -1,11 +1,13 @@
 //! Devices as the update check and reports see them. The update check never writes to the
 //! database itself: it notes "seen" in a buffer that is written in batches.
 
+use crate::backend::infra::clock::now_millis;
 use crate::backend::infra::db::{values_list, Db};
 use crate::backend::registry::dists;
 use crate::error::AppError;
 use crate::model::dist::{DeviceHistory, DeviceView, ReportView, VersionCount};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 const ROWS_PER_STATEMENT: usize = 400;
@@ -21,25 +23,97 @@ pub struct Seen {
     pub offered: Option<String>,
 }
 
+/// How long a device that keeps checking in unchanged may go without its row being
+/// rewritten: at most twice this. A fleet that polls often then costs the database a write
+/// per device and minute or two, not one per check (`last_seen` and the time of its last
+/// offer are kept to two minutes); a device whose board, branch, user or version changed, or that was
+/// offered another build, is written at the next flush as always.
+pub const UNCHANGED_REWRITE_MS: i64 = 60_000;
+
+/// By dist, then by device: a device is found by its uuid as the request gave it.
+type ByDevice<T> = HashMap<i64, HashMap<String, T>>;
+
+#[derive(Debug, Default)]
+struct Buffer {
+    pending: ByDevice<Seen>,
+    /// What was last written of each device (a hash of it), in two generations: the current
+    /// one, and the one before it, dropped when the current one is `UNCHANGED_REWRITE_MS` old.
+    written: [ByDevice<u64>; 2],
+    generation_started: i64,
+}
+
+impl Buffer {
+    /// Starts a new generation of what was written once the current one is old enough.
+    fn rotate(&mut self, now: i64) {
+        if now - self.generation_started >= UNCHANGED_REWRITE_MS {
+            self.written[1] = std::mem::take(&mut self.written[0]);
+            self.generation_started = now;
+        }
+    }
+
+    fn remember_written(&mut self, chunk: &[((i64, String), Seen)]) {
+        for ((dist_id, uuid), seen) in chunk {
+            self.written[0]
+                .entry(*dist_id)
+                .or_default()
+                .insert(uuid.clone(), fingerprint(seen));
+        }
+    }
+
+    /// True when the database already holds this check-in but for its time: the device's
+    /// last write in either generation had the same fingerprint.
+    fn holds_already(&self, dist_id: i64, uuid: &str, fingerprint: u64) -> bool {
+        self.written.iter().any(|generation| {
+            generation
+                .get(&dist_id)
+                .and_then(|devices| devices.get(uuid))
+                == Some(&fingerprint)
+        })
+    }
+}
+
+/// What a check-in writes, apart from when it was seen.
+fn fingerprint(seen: &Seen) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (
+        &seen.board,
+        &seen.branch,
+        &seen.user,
+        &seen.version,
+        &seen.offered,
+    )
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct SeenBuffer {
-    pending: Arc<Mutex<HashMap<(i64, String), Seen>>>,
+    buffer: Arc<Mutex<Buffer>>,
 }
 
 impl SeenBuffer {
     /// Remembers a check; a later check of the same device replaces an earlier one, but an
     /// earlier offer is kept if the later check offered nothing.
-    pub fn note(&self, dist_id: i64, uuid: &str, seen: Seen) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        match pending.get_mut(&(dist_id, uuid.to_string())) {
-            Some(existing) => {
-                let offered = seen.offered.clone().or_else(|| existing.offered.take());
-                *existing = Seen { offered, ..seen };
-            }
-            None => {
-                pending.insert((dist_id, uuid.to_string()), seen);
-            }
+    pub fn note(&self, dist_id: i64, uuid: String, seen: Seen) {
+        let fingerprint = fingerprint(&seen);
+        let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = buffer
+            .pending
+            .get_mut(&dist_id)
+            .and_then(|devices| devices.get_mut(uuid.as_str()))
+        {
+            let offered = seen.offered.or_else(|| existing.offered.take());
+            *existing = Seen { offered, ..seen };
+            return;
         }
+        if buffer.holds_already(dist_id, &uuid, fingerprint) {
+            return;
+        }
+        buffer
+            .pending
+            .entry(dist_id)
+            .or_default()
+            .insert(uuid, seen);
     }
 
     /// Writes everything noted so far, a short transaction per `ROWS_PER_STATEMENT` devices:
@@ -48,19 +122,36 @@ impl SeenBuffer {
     #[tracing::instrument(skip_all)]
     pub async fn flush(&self, db: &Db) -> Result<usize, AppError> {
         let batch: Vec<((i64, String), Seen)> = {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending.drain().collect()
+            let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+            buffer.rotate(now_millis());
+            std::mem::take(&mut buffer.pending)
+                .into_iter()
+                .flat_map(|(dist_id, devices)| {
+                    devices
+                        .into_iter()
+                        .map(move |(uuid, seen)| ((dist_id, uuid), seen))
+                })
+                .collect()
         };
         let mut written = 0;
         while written < batch.len() {
             let chunk = &batch[written..(written + ROWS_PER_STATEMENT).min(batch.len())];
             if let Err(e) = write_seen(db, chunk).await {
-                let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-                for (key, seen) in batch.into_iter().skip(written) {
-                    pending.entry(key).or_insert(seen);
+                let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+                for ((dist_id, uuid), seen) in batch.into_iter().skip(written) {
+                    buffer
+                        .pending
+                        .entry(dist_id)
+                        .or_default()
+                        .entry(uuid)
+                        .or_insert(seen);
                 }
                 return Err(e.into());
             }
+            self.buffer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remember_written(chunk);
             written += chunk.len();
         }
         Ok(written)
@@ -74,11 +165,7 @@ async fn write_seen(db: &Db, chunk: &[((i64, String), Seen)]) -> Result<(), sqlx
         "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \
          last_seen, last_offer_version, last_offer_at) VALUES ",
     );
-    sql.push_str(&values_list(
-        chunk.len(),
-        9,
-        &[1, 2, 3, 4, 5, 6, 7, 7, 8, 9],
-    ));
+    sql.push_str(&values_list(db.backend(), chunk.len(), 10));
     sql.push_str(
         " ON CONFLICT (dist_id, uuid) DO UPDATE SET board = excluded.board, branch = excluded.branch, \
          user_name = excluded.user_name, current_version = excluded.current_version, \
@@ -96,6 +183,7 @@ async fn write_seen(db: &Db, chunk: &[((i64, String), Seen)]) -> Result<(), sqlx
             .bind(&seen.branch)
             .bind(&seen.user)
             .bind(&seen.version)
+            .bind(seen.at)
             .bind(seen.at)
             .bind(seen.offered.clone())
             .bind(offer_at);
@@ -188,4 +276,56 @@ pub async fn version_outcomes(
     .await?;
     let count = |status: &str| counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1);
     Ok((on_it, count("OK"), count("FAILED")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(version: &str, offered: Option<&str>) -> Seen {
+        Seen {
+            board: "rpi3".into(),
+            branch: "stable".into(),
+            user: "u".into(),
+            version: version.into(),
+            at: 0,
+            offered: offered.map(String::from),
+        }
+    }
+
+    fn noted_after_write(buffer: &mut Buffer, next: &Seen) -> bool {
+        !buffer.holds_already(1, "d1", fingerprint(next))
+    }
+
+    #[test]
+    fn an_unchanged_device_is_rewritten_only_once_its_write_is_two_generations_old() {
+        let mut buffer = Buffer::default();
+        buffer.rotate(100_000);
+        buffer.remember_written(&[
+            ((1, "d1".into()), seen("v1", None)),
+            ((1, "d2".into()), seen("v1", Some("v2"))),
+        ]);
+        assert!(!noted_after_write(&mut buffer, &seen("v1", None)));
+        assert!(
+            noted_after_write(&mut buffer, &seen("v2", None)),
+            "a new version"
+        );
+        assert!(
+            noted_after_write(&mut buffer, &seen("v1", Some("v2"))),
+            "an offer"
+        );
+        let same_offer = seen("v1", Some("v2"));
+        assert!(buffer.holds_already(1, "d2", fingerprint(&same_offer)));
+        let other_offer = seen("v1", Some("v3"));
+        assert!(!buffer.holds_already(1, "d2", fingerprint(&other_offer)));
+        buffer.rotate(100_000 + UNCHANGED_REWRITE_MS - 1);
+        assert!(!noted_after_write(&mut buffer, &seen("v1", None)));
+        buffer.rotate(100_000 + UNCHANGED_REWRITE_MS);
+        assert!(
+            !noted_after_write(&mut buffer, &seen("v1", None)),
+            "the generation before"
+        );
+        buffer.rotate(100_000 + 2 * UNCHANGED_REWRITE_MS);
+        assert!(noted_after_write(&mut buffer, &seen("v1", None)));
+    }
 }

@@ -3,7 +3,7 @@
 //! (group commit), so thousands of devices reporting at once cost a few commits, not thousands.
 
 use crate::backend::catalog::rollout_tracker::{write_reported, ReportedGrant};
-use crate::backend::infra::db::{plain_values_list, values_list, Db};
+use crate::backend::infra::db::{values_list, Backend, Db};
 use crate::error::AppError;
 use crate::model::device_report::{DeviceReport, ReportStatus};
 use std::collections::HashMap;
@@ -109,7 +109,7 @@ async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), sqlx::Error> {
             "INSERT INTO device_reports (dist_id, uuid, board, branch, user_name, version, status, error, \
              update_time_seconds, received_at, address) VALUES ",
         );
-        sql.push_str(&plain_values_list(chunk.len(), 11));
+        sql.push_str(&values_list(db.backend(), chunk.len(), 11));
         let mut query = sqlx::query(&sql);
         for record in chunk {
             let r = &record.report;
@@ -169,11 +169,7 @@ async fn upsert_devices(
             "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \
              last_seen, last_report_status, last_report_at) VALUES ",
         );
-        sql.push_str(&values_list(
-            chunk.len(),
-            8,
-            &[1, 2, 3, 4, 5, 6, 7, 7, 8, 7],
-        ));
+        sql.push_str(&values_list(Backend::of(tx), chunk.len(), 10));
         sql.push_str(
             " ON CONFLICT (dist_id, uuid) DO UPDATE SET board = excluded.board, branch = excluded.branch, \
              user_name = excluded.user_name, last_seen = excluded.last_seen, \
@@ -192,7 +188,9 @@ async fn upsert_devices(
                 .bind(&r.user)
                 .bind(&r.boardversion)
                 .bind(record.received_at)
-                .bind(r.status.as_str());
+                .bind(record.received_at)
+                .bind(r.status.as_str())
+                .bind(record.received_at);
         }
         query.execute(&mut **tx).await?;
     }

@@ -61,7 +61,7 @@ pub struct HotPath<'a> {
 /// say on it, then the check-in noted.
 pub fn answer(
     hot: &HotPath<'_>,
-    check: &UpdateCheck,
+    check: UpdateCheck,
     address: IpAddr,
     now: i64,
 ) -> Result<Answer, CheckError> {
@@ -98,21 +98,23 @@ pub fn answer(
             }
         }
     }
-    let seen = Seen {
-        board: check.arch.clone(),
-        branch: branch.to_string(),
-        user: check.user.clone(),
-        version: check.boardversion.clone(),
-        at: now,
-        offered: build.map(|b| b.version.clone()),
-    };
-    hot.seen.note(dist.id, &check.uuid, seen);
-    Ok(match build {
+    let answer = match build {
         Some(build) => Answer::Offer(offer(dist, build, &check.arch, &check.uuid, hot.report_url)),
         None => Answer::NoUpdate {
             retry_after_seconds,
         },
-    })
+    };
+    // The check's own strings move into the note: no copies on the hot path.
+    let seen = Seen {
+        branch: check.branch.unwrap_or_else(|| dist.stable_channel.clone()),
+        board: check.arch,
+        user: check.user,
+        version: check.boardversion,
+        at: now,
+        offered: build.map(|b| b.version.clone()),
+    };
+    hot.seen.note(dist.id, check.uuid, seen);
+    Ok(answer)
 }
 
 fn offer(

@@ -4,7 +4,7 @@
 
 use crate::backend::infra::audit::{self, Actor};
 use crate::backend::infra::clock::now_millis;
-use crate::backend::infra::db::{plain_values_list, Db};
+use crate::backend::infra::db::{values_list, Backend, Db};
 use crate::backend::messaging::outbox;
 use crate::backend::registry::stream_dists;
 use crate::error::AppError;
@@ -140,7 +140,7 @@ async fn insert_spans(
         let mut sql = String::from(
             "INSERT INTO release_state_spans (dist_id, release_name, state, entered_at, left_at) VALUES ",
         );
-        sql.push_str(&plain_values_list(chunk.len(), 5));
+        sql.push_str(&values_list(Backend::of(conn), chunk.len(), 5));
         let mut query = sqlx::query(&sql);
         for span in chunk {
             query = query
@@ -314,7 +314,7 @@ pub async fn import(
         let mut sql = String::from(
             "INSERT INTO release_events (dist_id, release_name, state, entered, at, recorded_at, actor, note, was_in_state) VALUES ",
         );
-        sql.push_str(&plain_values_list(chunk.len(), 9));
+        sql.push_str(&values_list(db.backend(), chunk.len(), 9));
         let mut query = sqlx::query(&sql);
         for e in chunk {
             let recorded_at = if e.recorded_at > 0 {
