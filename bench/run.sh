@@ -5,6 +5,7 @@
 # run, before each backend: nginx serving the static `recalbox.version` file devices used to
 # poll (`nginx`), and a bare axum handler answering "ok" (`bare-axum`). Prints requests/s, p50,
 # p99 and each throughput as a ratio of /healthz, of nginx and of the bare handler.
+# BENCH_BACKENDS="sqlite" runs one backend only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -37,8 +38,9 @@ wait_for() { # url
   echo "nothing answers $1"; exit 1
 }
 
-# nginx on the file devices polled before an update server answered them, as a distribution's
-# download server would serve it: sendfile, keep-alive, no access log.
+# nginx on the file devices polled before an update server answered them, at its fastest for
+# such a file: its descriptor cached, copied rather than sent with sendfile (faster for a few
+# bytes: 112,000 against 82,000 requests/s here), keep-alive, no access log.
 start_nginx() {
   local dir=$OUT/nginx
   rm -rf "$dir" && mkdir -p "$dir/www" "$dir/tmp"
@@ -52,8 +54,9 @@ error_log $dir/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  sendfile on;
-  tcp_nopush on;
+  sendfile off;
+  open_file_cache max=16 inactive=60s;
+  open_file_cache_valid 60s;
   keepalive_requests 1000000;
   client_body_temp_path $dir/tmp;
   proxy_temp_path $dir/tmp;
@@ -141,7 +144,7 @@ measure() { # label path-or-script method
 }
 
 : >"$OUT/results.txt"
-for BACKEND in sqlite postgres; do
+for BACKEND in ${BENCH_BACKENDS:-sqlite postgres}; do
   start_nginx; measure nginx /recalbox.version; stop_server
   start_bare; measure bare-axum /; stop_server
   if [ "$BACKEND" = sqlite ]; then

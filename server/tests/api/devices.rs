@@ -29,6 +29,18 @@ pub(crate) async fn recalbox_on(app: TestApp) -> (TestApp, Client) {
     (app, admin)
 }
 
+/// The recalbox dist with one build, `master-2017-08-26-891011` for rpi3 (not published).
+async fn recalbox_with_0826(backend: Backend) -> (TestApp, Client) {
+    let (app, admin) = recalbox(backend).await;
+    register(
+        &app,
+        &admin,
+        &build("master", "master-2017-08-26-891011", &["rpi3"]),
+    )
+    .await;
+    (app, admin)
+}
+
 pub(crate) fn build(branch: &str, version: &str, boards: &[&str]) -> Value {
     let files: serde_json::Map<String, Value> = boards
         .iter()
@@ -147,13 +159,7 @@ async fn the_seed_story_runs_end_to_end(backend: Backend) {
 }
 
 async fn update_checks_are_remembered_per_device(backend: Backend) {
-    let (app, admin) = recalbox(backend).await;
-    register(
-        &app,
-        &admin,
-        &build("master", "master-2017-08-26-891011", &["rpi3"]),
-    )
-    .await;
+    let (app, admin) = recalbox_with_0826(backend).await;
     publish(&app, &admin, "master-2017-08-26-891011").await;
     assert_eq!(check(&app, ON_0824).await.status(), StatusCode::OK);
     app.state.seen.flush(&app.db).await.unwrap();
@@ -170,6 +176,76 @@ async fn update_checks_are_remembered_per_device(backend: Backend) {
         counts,
         json!([{"board":"rpi3","version":"master-2017-08-24-123456","devices":1}])
     );
+}
+
+async fn a_device_checking_in_unchanged_is_not_rewritten_at_every_flush(backend: Backend) {
+    let (app, admin) = recalbox_with_0826(backend).await;
+    publish(&app, &admin, "master-2017-08-26-891011").await;
+    let stored = || async {
+        app.state.seen.flush(&app.db).await.unwrap();
+        let found = app
+            .get_json(&admin, "/api/v1/dists/recalbox/devices?uuid=0124")
+            .await;
+        found[0].clone()
+    };
+    assert_eq!(check(&app, ON_0824).await.status(), StatusCode::OK);
+    let first = stored().await;
+    // The same check again, the same offer: the row already says all of it, so it keeps the
+    // time of the first.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(check(&app, ON_0824).await.status(), StatusCode::OK);
+    assert_eq!(stored().await["last_seen"], first["last_seen"]);
+    // Updated: written at the next flush.
+    let now = "arch=rpi3&branch=stable&boardversion=master-2017-08-26-891011&uuid=012456789&user=x";
+    assert_eq!(check(&app, now).await.status(), StatusCode::NO_CONTENT);
+    let updated = stored().await;
+    assert_eq!(updated["current_version"], "master-2017-08-26-891011");
+    assert!(updated["last_seen"].as_i64() > first["last_seen"].as_i64());
+}
+
+/// A burst of check-ins is written while devices report: SQLite has one write lock, and a
+/// report must never fail because the check-ins hold it ("database is locked").
+async fn reports_during_a_burst_of_check_ins_all_succeed(backend: Backend) {
+    use app::backend::devices::check_ins::Seen;
+    let (app, admin) = recalbox_with_0826(backend).await;
+    let dist_id = app.state.catalog.get().dists[0].id;
+    const BURST: usize = 20_000;
+    for i in 0..BURST {
+        let seen = Seen {
+            board: "rpi3".into(),
+            branch: "stable".into(),
+            user: "burst".into(),
+            version: "master-2017-08-24-123456".into(),
+            at: 1,
+            offered: None,
+        };
+        app.state.seen.note(dist_id, format!("burst-{i}"), seen);
+    }
+    let client = crate::harness::client();
+    let reports = futures_util::future::join_all((0..200).map(|i| {
+        let body = SEED_REPORT.replace("012456789", &format!("9{i:04}"));
+        client
+            .post(app.at("/v1/log"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    }));
+    let (flushed, reports) = tokio::join!(app.state.seen.flush(&app.db), reports);
+    // The periodic flush may have written some of them: this one waited for it.
+    flushed.unwrap();
+    for report in reports {
+        assert_eq!(report.unwrap().status(), StatusCode::OK);
+    }
+    let counts = app
+        .get_json(&admin, "/api/v1/dists/recalbox/versions")
+        .await;
+    let devices: i64 = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["devices"].as_i64().unwrap())
+        .sum();
+    assert_eq!(devices, (BURST + 200) as i64);
 }
 
 async fn a_dev_branch_build_is_offered_at_once(backend: Backend) {
@@ -331,13 +407,7 @@ async fn mirrors_spread_devices_and_old_clients_get_plain_text(backend: Backend)
 }
 
 async fn clients_without_query_parameters_read_the_legacy_version_file(backend: Backend) {
-    let (app, admin) = recalbox(backend).await;
-    register(
-        &app,
-        &admin,
-        &build("master", "master-2017-08-26-891011", &["rpi3"]),
-    )
-    .await;
+    let (app, admin) = recalbox_with_0826(backend).await;
     publish(&app, &admin, "master-2017-08-26-891011").await;
     let answer = crate::harness::get(app.at("/legacy/recalbox/stable/rpi3/recalbox.version"))
         .await
@@ -506,13 +576,7 @@ async fn only_release_managers_and_admins_register_and_publish(backend: Backend)
 async fn reports_arriving_together_keep_their_order_per_device(backend: Backend) {
     use app::backend::devices::reports::ReportRecord;
     use app::model::device_report::DeviceReport;
-    let (app, admin) = recalbox(backend).await;
-    register(
-        &app,
-        &admin,
-        &build("master", "master-2017-08-26-891011", &["rpi3"]),
-    )
-    .await;
+    let (app, admin) = recalbox_with_0826(backend).await;
     let dist_id = app.state.catalog.get().dists[0].id;
     let record = |uuid: &str, version: &str, status: &str| {
         ReportRecord {
@@ -748,6 +812,8 @@ async fn a_device_naming_no_dist_gets_the_dist_of_its_board_and_version_or_the_d
 }
 
 crate::on_both_backends!(
+    a_device_checking_in_unchanged_is_not_rewritten_at_every_flush,
+    reports_during_a_burst_of_check_ins_all_succeed,
     a_device_naming_no_dist_gets_the_dist_of_its_board_and_version_or_the_default,
     recalboxs_own_client_gets_204_then_a_bare_url_then_204,
     reports_arriving_together_keep_their_order_per_device,

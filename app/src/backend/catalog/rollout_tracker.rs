@@ -667,6 +667,7 @@ impl RolloutTracker {
         for offer in offers {
             *per_rollout.entry(offer.rollout_id).or_default() += 1;
         }
+        let _turn = db.batch_turn().await;
         let mut tx = db.begin().await?;
         write_grants(&mut tx, offers, false).await?;
         for (rollout_id, used) in per_rollout {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-const ROWS_PER_STATEMENT: usize = 400;
+const ROWS_PER_STATEMENT: usize = 100;
 
 /// One update check, as remembered until the next flush.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +89,9 @@ fn fingerprint(seen: &Seen) -> u64 {
 #[derive(Clone, Debug, Default)]
 pub struct SeenBuffer {
     buffer: Arc<Mutex<Buffer>>,
+    /// One flush at a time: a later flush that committed first would have its newer check-ins
+    /// overwritten by the older ones of the flush still writing.
+    writing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SeenBuffer {
@@ -116,11 +119,13 @@ impl SeenBuffer {
             .insert(uuid, seen);
     }
 
-    /// Writes everything noted so far, a short transaction per `ROWS_PER_STATEMENT` devices:
+    /// Writes everything noted so far (once a flush already under way is done), a short
+    /// transaction per `ROWS_PER_STATEMENT` devices:
     /// SQLite has one write lock, and a report must not wait behind a flush of a burst of
     /// 100,000 check-ins. On failure what is not written goes back to be tried again.
     #[tracing::instrument(skip_all)]
     pub async fn flush(&self, db: &Db) -> Result<usize, AppError> {
+        let _writing = self.writing.lock().await;
         let batch: Vec<((i64, String), Seen)> = {
             let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
             buffer.rotate(now_millis());
@@ -160,6 +165,7 @@ impl SeenBuffer {
 
 /// One multi-row upsert, in a transaction of its own.
 async fn write_seen(db: &Db, chunk: &[((i64, String), Seen)]) -> Result<(), sqlx::Error> {
+    let _turn = db.batch_turn().await;
     let mut tx = db.begin().await?;
     let mut sql = String::from(
         "INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, \

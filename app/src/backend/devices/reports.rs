@@ -103,6 +103,7 @@ impl ReportQueue {
 }
 
 async fn write(db: &Db, records: &[&ReportRecord]) -> Result<(), sqlx::Error> {
+    let _turn = db.batch_turn().await;
     let mut tx = db.begin().await?;
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(

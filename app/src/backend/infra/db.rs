@@ -51,7 +51,12 @@ pub enum NativePool {
 pub struct Db {
     pub pool: AnyPool,
     pub native: NativePool,
+    /// The turn of the batch writers on SQLite (`Db::batch_turn`).
+    batch_writers: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
+
+/// A batch writer's turn at SQLite's write lock; nothing on PostgreSQL.
+pub type BatchTurn<'a> = Option<tokio::sync::MutexGuard<'a, ()>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -144,7 +149,11 @@ impl Db {
             .connect(url)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Db { pool, native })
+        Ok(Db {
+            pool,
+            native,
+            batch_writers: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -162,6 +171,19 @@ impl Db {
         match self.backend() {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Waits for this batch writer's turn (check-ins, reports, offers), held until its
+    /// transaction ends. SQLite has one write lock, and a writer that finds it taken sleeps
+    /// (1, 2, 5 … 100 ms) and tries again: while the check-ins of a burst were written back to
+    /// back, reports kept missing the moments the lock was free and waited hundreds of
+    /// milliseconds. Queued here, first come first served, a report waits for at most the
+    /// transaction in progress. PostgreSQL locks rows, not the database: no turn is needed.
+    pub async fn batch_turn(&self) -> BatchTurn<'_> {
+        match self.backend() {
+            Backend::Sqlite => Some(self.batch_writers.lock().await),
+            Backend::Postgres => None,
         }
     }
 
