@@ -190,9 +190,12 @@ async fn a_device_checking_in_unchanged_is_not_rewritten_at_every_flush(backend:
     };
     assert_eq!(check(&app, ON_0824).await.status(), StatusCode::OK);
     let first = stored().await;
-    // The same check again, the same offer: the row already says all of it, so it keeps the
-    // time of the first.
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // The same check again, the same offer, a millisecond later at least: the row already says
+    // all of it, so it keeps the time of the first.
+    let first_seen = first["last_seen"].as_i64().unwrap();
+    while app::backend::infra::clock::now_millis() <= first_seen {
+        tokio::task::yield_now().await;
+    }
     assert_eq!(check(&app, ON_0824).await.status(), StatusCode::OK);
     assert_eq!(stored().await["last_seen"], first["last_seen"]);
     // Updated: written at the next flush.
