@@ -83,9 +83,26 @@ def main():
             status, _ = request(f"{base}/event?dist=fedora&{query}", "POST", token)
             assert status == 201, status
 
+        # A build registered and published: their messages too. Publishing is a rollout of one
+        # step, so it is told as a rollout created as well.
+        status, _ = request(f"{base}/api/v1/dists", "POST", token, {
+            "name": "recalbox", "version_scheme": "dated", "stable_channel": "stable",
+            "stable_branch": "master"})
+        assert status == 201, status
+        version = "master-2026-01-01-1"
+        status, _ = request(f"{base}/api/v1/builds", "POST", token, {
+            "dist": "recalbox", "branch": "master", "version": version,
+            "base_url": f"https://{version}.example",
+            "boards": {"rpi3": {"files": [
+                {"name": "root.tar.gz", "size": 1024, "sha256": "a" * 64}]}}})
+        assert status == 201, status
+        status, _ = request(f"{base}/api/v1/channels/recalbox/stable/publish", "POST", token,
+                            {"version": version})
+        assert status == 200, status
+
         received = []
         deadline = time.time() + 20
-        while len(received) < 4 and time.time() < deadline:
+        while len(received) < 7 and time.time() < deadline:
             method, properties, body = channel.basic_get(queue=queue, auto_ack=True)
             if method is None:
                 time.sleep(0.1)
@@ -98,7 +115,9 @@ def main():
 
     kinds = sorted(type(m).__name__ for m in received)
     assert kinds == [
-        "ReleaseStateEnteredV1", "ReleaseStateEnteredV1", "ReleaseStateLeftV1", "RuleFiredV1"
+        "BuildPublishedV1", "BuildRegisteredV1",
+        "ReleaseStateEnteredV1", "ReleaseStateEnteredV1", "ReleaseStateLeftV1",
+        "RolloutCreateV1", "RuleFiredV1",
     ], kinds
     for m in received:
         # Found in the registry, not the base class, and its body matches its schema.
@@ -115,6 +134,12 @@ def main():
     assert "Was in the state just before: no" in str(entered), str(entered)
     left = next(m for m in received if isinstance(m, sluice_messages.ReleaseStateLeftV1))
     assert left.summary == "fedora 34 left branched", left.summary
+    published = next(m for m in received if isinstance(m, sluice_messages.BuildPublishedV1))
+    assert published.summary == "recalbox master-2026-01-01-1 published to stable", published.summary
+    rollout = next(m for m in received if isinstance(m, sluice_messages.RolloutMessage))
+    assert rollout.summary.endswith(
+        "of recalbox master-2026-01-01-1 to stable: create (running, 100%)"
+    ), rollout.summary
     print("fedora-messaging reads every Sluice message with its schema")
 
 
