@@ -12,6 +12,7 @@ mod edge_input;
 mod health;
 mod live_security;
 mod message_order;
+mod outage;
 mod permissions;
 mod release_amqp;
 mod release_messages;

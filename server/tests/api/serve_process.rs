@@ -12,9 +12,25 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     /// Starts one on `database_url` with these extra environment variables.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
+        ServeProcess::start_logging(database_url, env, None).await
+    }
+
+    /// Starts one whose log (from `info` up) goes to the file `log`, when given.
     // The child is waited for in `drop`, or before the panic below.
     #[allow(clippy::zombie_processes)]
-    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
+    pub async fn start_logging(
+        database_url: &str,
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> ServeProcess {
+        let (stderr, level) = match log {
+            Some(path) => (
+                Stdio::from(std::fs::File::create(path).expect("the log file")),
+                "info,sqlx=warn",
+            ),
+            None => (Stdio::null(), "warn"),
+        };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -23,9 +39,9 @@ impl ServeProcess {
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
             .envs(env.iter().copied())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("sluice serve starts");
         let url = format!("http://127.0.0.1:{port}");
