@@ -15,11 +15,6 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 /// How long a SQLite write waits for another to finish before it fails.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const SQLITE_BUSY_TIMEOUT_PRAGMA: &str = "PRAGMA busy_timeout = 10000";
-/// SQLite reads the database through a memory map of up to this many bytes instead of copying
-/// each page it needs from the OS into a page cache of its own (2 MB a connection by default):
-/// the check-ins' upserts of a large fleet were mostly page reads.
-const SQLITE_MMAP_BYTES: &str = "268435456";
-const SQLITE_MMAP_PRAGMA: &str = "PRAGMA mmap_size = 268435456";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -84,8 +79,7 @@ impl Db {
                     .map_err(DbError::Connect)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                    .pragma("mmap_size", SQLITE_MMAP_BYTES);
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 if let Some(folder) = options.get_filename().parent() {
                     if !folder.as_os_str().is_empty() {
                         std::fs::create_dir_all(folder).map_err(|source| DbError::Folder {
@@ -135,13 +129,12 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    // The URL carries no busy timeout (sqlx would use 5 s) nor memory map:
-                    // every connection waits for a lock and reads as the native pool's do.
+                    // The URL carries no busy timeout (sqlx would use 5 s): every connection
+                    // waits for a lock as long as the native pool's do.
                     if sqlite {
                         sqlx::query(SQLITE_BUSY_TIMEOUT_PRAGMA)
-                            .execute(&mut *conn)
+                            .execute(conn)
                             .await?;
-                        sqlx::query(SQLITE_MMAP_PRAGMA).execute(conn).await?;
                     }
                     Ok(())
                 })
