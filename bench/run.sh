@@ -87,46 +87,7 @@ start_server() { # database_url
   echo "server did not start"; cat "$OUT/${BACKEND:-server}-server.log"; exit 1
 }
 
-# Build i of 50 is dated 2026, month 1 + (i-1)/28, day 1 + (i-1)%28 (as bench/upgrade.lua).
-build_version() { printf 'master-2026-%02d-%02d-%d' $((1 + ($1 - 1) / 28)) $((1 + ($1 - 1) % 28)) "$1"; }
-NEWEST=$(build_version $BUILDS)
-
-seed_builds() { # database_url
-  local token
-  token=$(DATABASE_URL="$1" "$BIN" token create --name bench --role admin | tail -n 1)
-  local api="http://127.0.0.1:$PORT/api/v1"
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"name":"recalbox","version_scheme":"dated","stable_channel":"stable","stable_branch":"master"}' "$api/dists"
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"url_template":"https://mirror-a.example/{dist}/{version}/{board}","weight":2}' "$api/dists/recalbox/mirrors"
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d '{"url_template":"https://mirror-b.example/{dist}/{version}/{board}","weight":1}' "$api/dists/recalbox/mirrors"
-  local sha
-  sha=$(printf 'a%.0s' $(seq 1 64))
-  for i in $(seq 1 $BUILDS); do
-    local v; v=$(build_version "$i")
-    curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-      -d "{\"dist\":\"recalbox\",\"branch\":\"master\",\"version\":\"$v\",\"base_url\":\"https://$v-archive.example\",\"boards\":{\"rpi3\":{\"files\":[{\"name\":\"root.tar.gz\",\"size\":157286400,\"sha256\":\"$sha\"}]}}}" \
-      "$api/builds" || { echo "registering $v failed"; exit 1; }
-  done
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d "{\"version\":\"$NEWEST\"}" "$api/channels/recalbox/stable/publish"
-}
-
-# A build fresher than every seeded one, rolled out to 10% of the channel under both caps: the
-# update check then goes through the rollout's cohort and cap counters on every request.
-start_rollout() { # database_url
-  local token api="http://127.0.0.1:$PORT/api/v1" v sha
-  token=$(DATABASE_URL="$1" "$BIN" token create --name bench-rollout --role admin | tail -n 1)
-  v=$(build_version $((BUILDS + 1)))
-  sha=$(printf 'b%.0s' $(seq 1 64))
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d "{\"dist\":\"recalbox\",\"branch\":\"master\",\"version\":\"$v\",\"base_url\":\"https://$v-archive.example\",\"boards\":{\"rpi3\":{\"files\":[{\"name\":\"root.tar.gz\",\"size\":157286400,\"sha256\":\"$sha\"}]}}}" \
-    "$api/builds"
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-    -d "{\"dist\":\"recalbox\",\"channel\":\"stable\",\"version\":\"$v\",\"steps\":[{\"percent\":10,\"hold_minutes\":600},{\"percent\":100}],\"health\":{\"min_reports\":20,\"max_failure_ratio\":0.05},\"max_grants_per_hour\":500,\"max_in_flight\":200}" \
-    "$api/rollouts"
-}
+source bench/seed.sh
 
 DEVICE_SQL="INSERT INTO devices (dist_id, uuid, board, branch, user_name, current_version, first_seen, last_seen)"
 
@@ -150,20 +111,20 @@ for BACKEND in ${BENCH_BACKENDS:-sqlite postgres}; do
   if [ "$BACKEND" = sqlite ]; then
     rm -rf "$OUT/sqlite" && mkdir -p "$OUT/sqlite"
     URL="sqlite://$OUT/sqlite/sluice.db"
-    start_server "$URL"; seed_builds "$URL"
+    start_server "$URL"; seed_builds "$BIN" "$URL" "$PORT"
     sqlite3 "$OUT/sqlite/sluice.db" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $DEVICES - 1)
       $DEVICE_SQL SELECT 1, 'device-' || i, 'rpi3', 'stable', 'bench', '$NEWEST', 0, 0 FROM n;"
   else
     bash scripts/ensure-postgres.sh
     psql "$PG_BASE" -qc "DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)" -c "CREATE DATABASE sluice_bench"
     URL="${PG_BASE%/*}/sluice_bench"
-    start_server "$URL"; seed_builds "$URL"
+    start_server "$URL"; seed_builds "$BIN" "$URL" "$PORT"
     psql "$URL" -qc "$DEVICE_SQL SELECT 1, 'device-' || i, 'rpi3', 'stable', 'bench', '$NEWEST', 0, 0 FROM generate_series(0, $DEVICES - 1) AS i"
   fi
   measure healthz /healthz
   measure upgrade / bench/upgrade.lua
   measure report /v1/log bench/report.lua
-  start_rollout "$URL"
+  start_rollout "$BIN" "$URL" "$PORT"
   measure rollout / bench/upgrade.lua
   stop_server
 done

@@ -5,13 +5,10 @@
 
 use super::forms::ClientAddress;
 use app::backend::catalog::rollout_tracker::{settling_report, ReportedGrant};
-use app::backend::catalog::store::CatalogStore;
-use app::backend::devices::check_ins::SeenBuffer;
-use app::backend::devices::reports::{ReportRecord, ReportWriter};
+use app::backend::devices::reports::ReportRecord;
 use app::backend::devices::update_check::{self, Answer, HotPath, LegacyAnswer, UpdateCheck};
 use app::backend::edge::client_address::ClientIp;
 use app::backend::infra::clock::now_millis;
-use app::backend::infra::db::Db;
 use app::backend::AppState;
 use app::model::catalog::CheckError;
 use app::model::device_report::DeviceReport;
@@ -101,36 +98,21 @@ fn answers_with_the_bare_url(headers: &HeaderMap, branch_given: bool) -> bool {
     }
 }
 
-/// What the device routes read, behind one `Arc`: a request clones one pointer, not the whole
-/// `AppState` (a dozen reference counts, which both cores would take turns to own).
+/// The device routes' state: the `AppState` behind one `Arc`, so that a request clones one
+/// pointer, not the dozen reference counts of the `AppState` (both cores would take turns to
+/// own each of them).
 #[derive(Clone)]
-pub struct DeviceApi(Arc<DeviceShared>);
-
-pub struct DeviceShared {
-    pub db: Db,
-    pub catalog: CatalogStore,
-    pub seen: SeenBuffer,
-    pub reports: ReportWriter,
-    pub default_dist: Option<Arc<str>>,
-    pub report_url: Arc<str>,
-}
+pub struct DeviceApi(Arc<AppState>);
 
 impl DeviceApi {
     pub fn new(state: &AppState) -> DeviceApi {
-        DeviceApi(Arc::new(DeviceShared {
-            db: state.db.clone(),
-            catalog: state.catalog.clone(),
-            seen: state.seen.clone(),
-            reports: state.reports.clone(),
-            default_dist: state.default_dist.clone(),
-            report_url: state.report_url.clone(),
-        }))
+        DeviceApi(Arc::new(state.clone()))
     }
 }
 
 impl std::ops::Deref for DeviceApi {
-    type Target = DeviceShared;
-    fn deref(&self) -> &DeviceShared {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
         &self.0
     }
 }

@@ -48,27 +48,25 @@ impl Edge {
     pub async fn handle(self, peer: SocketAddr, mut request: Request) -> Response {
         let client = self.proxies.client(peer.ip(), request.headers());
         request.extensions_mut().insert(ClientIp(client));
-        answer(self.router, request).await
+        let id = next_request_id();
+        // The path as Debug: escaped, whatever it holds.
+        let span = tracing::info_span!(
+            "request",
+            id,
+            method = %request.method(),
+            path = ?request.uri().path()
+        );
+        let mut response = input_guard::check(request, self.router)
+            .instrument(span)
+            .await;
+        let headers = response.headers_mut();
+        headers.insert(REQUEST_ID, HeaderValue::from(id));
+        headers
+            .entry(CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(page_policy::NOT_A_PAGE));
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        response
     }
-}
-
-async fn answer(router: Router, request: Request) -> Response {
-    let id = next_request_id();
-    // The path as Debug: escaped, whatever it holds.
-    let span = tracing::info_span!(
-        "request",
-        id,
-        method = %request.method(),
-        path = ?request.uri().path()
-    );
-    let mut response = input_guard::check(request, router).instrument(span).await;
-    let headers = response.headers_mut();
-    headers.insert(REQUEST_ID, HeaderValue::from(id));
-    headers
-        .entry(CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(page_policy::NOT_A_PAGE));
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    response
 }

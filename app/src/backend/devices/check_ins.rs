@@ -26,8 +26,8 @@ pub struct Seen {
 /// How long a device that keeps checking in unchanged may go without its row being
 /// rewritten: at most twice this. A fleet that polls often then costs the database a write
 /// per device and minute or two, not one per check (`last_seen` and the time of its last
-/// offer are kept to two minutes); a device whose board, branch, user or version changed, or that was
-/// offered another build, is written at the next flush as always.
+/// offer are kept to two minutes); a device whose board, branch, user or version changed, or
+/// that was offered another build, is written at the next flush as always.
 pub const UNCHANGED_REWRITE_MS: i64 = 60_000;
 
 /// By dist, then by device: a device is found by its uuid as the request gave it.

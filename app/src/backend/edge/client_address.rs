@@ -80,13 +80,7 @@ pub fn client_address(parts: &http::request::Parts) -> String {
 }
 
 pub fn client_ip(parts: &http::request::Parts) -> Option<std::net::IpAddr> {
-    if let Some(ClientIp(ip)) = parts.extensions.get::<ClientIp>() {
-        return Some(*ip);
-    }
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+    parts.extensions.get::<ClientIp>().map(|ClientIp(ip)| *ip)
 }
 
 #[cfg(test)]
